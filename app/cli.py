@@ -1,0 +1,151 @@
+"""Command line: the headless demo, file transcription and (later) the server and GUI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from app import __version__
+from app.console import LivePrinter
+from app.core.decoding import AudioDecodeError, decode_file
+from app.core.engine import EngineConfig, TranscriptionEngine
+from app.core.feed import feed_samples
+from app.core.frontdata import STATUS_ERROR, FrontData
+from app.core.models import DEFAULT_MODEL, ModelError
+from app.core.processor import AudioProcessor, ProcessorConfig
+from app.paths import demo_sample
+from app.transcript.export import EXPORTERS, FORMATS
+
+log = logging.getLogger("sayline")
+
+
+class CliError(Exception):
+    """A failure to report as one sentence with a non-zero exit."""
+
+
+def _progress_printer(label: str):
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        percent = 100 * done // max(total, 1)
+        if percent != last[0] and percent % 10 == 0:
+            last[0] = percent
+            print(f"{label}: {percent}%", file=sys.stderr, flush=True)
+
+    return report
+
+
+def load_engine(model: str, language: str) -> TranscriptionEngine:
+    print(f"Loading the {model} speech model…", file=sys.stderr, flush=True)
+    config = EngineConfig(model=model, language=None if language == "auto" else language)
+    return TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
+
+
+def read_audio(path: str) -> np.ndarray:
+    return np.concatenate(list(decode_file(path)))
+
+
+async def stream_through(
+    engine: TranscriptionEngine, samples: np.ndarray, realtime: bool, printer: LivePrinter | None
+) -> FrontData:
+    """Stream samples through one AudioProcessor, printing as lines commit; return the last update."""
+    processor = AudioProcessor(engine, ProcessorConfig(live=realtime, step_s=0.5 if realtime else 1.0))
+    feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
+    final = FrontData()
+    try:
+        async for update in processor.results():
+            final = update
+            if printer:
+                printer.update(update)
+        await feeder
+    finally:
+        feeder.cancel()
+        await processor.cleanup()
+    if printer:
+        printer.finish(final)
+    if final.status == STATUS_ERROR:
+        raise CliError(final.error)
+    return final
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    samples = read_audio(args.file)
+    engine = load_engine(args.model, args.language)
+    try:
+        printer = None if args.quiet else LivePrinter(sys.stderr)
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer))
+    finally:
+        engine.close()
+    sys.stdout.write(EXPORTERS[args.format](final))
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    sample = demo_sample()
+    samples = read_audio(str(sample))
+    engine = load_engine(args.model, args.language)
+    print(f"Captioning {sample.name} live ({len(samples) / 16000:.0f} s, real time):\n", flush=True)
+    try:
+        asyncio.run(stream_through(engine, samples, realtime=True, printer=LivePrinter(sys.stdout)))
+    finally:
+        engine.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sayline",
+        description="Live, offline captions. Without a command, runs the headless live demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"sayline {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    commands = parser.add_subparsers(dest="command")
+
+    def add_model_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--model", default=DEFAULT_MODEL,
+            help="base (default, multilingual), tiny.en, or a faster-whisper model folder",
+        )
+        sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
+
+    demo = commands.add_parser("demo", help="caption the bundled speech sample live, in real time")
+    add_model_options(demo)
+    demo.set_defaults(handler=run_demo)
+
+    transcribe = commands.add_parser("transcribe", help="stream an audio or video file through the engine")
+    transcribe.add_argument("file", help="any audio FFmpeg can read (WAV, MP3, Ogg, WebM, M4A…)")
+    add_model_options(transcribe)
+    transcribe.add_argument("--realtime", action="store_true", help="pace the file at 1x speed, as if live")
+    transcribe.add_argument("--format", choices=FORMATS, default="txt", help="final transcript format")
+    transcribe.add_argument("-q", "--quiet", action="store_true", help="do not print lines as they commit")
+    transcribe.set_defaults(handler=run_transcribe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
+    try:
+        return args.handler(args)
+    except (CliError, ModelError, AudioDecodeError) as exc:
+        print(f"sayline: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nsayline: stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Printing a stream's captions to a terminal as they commit."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from app.core.frontdata import FrontData, Line, format_time
+
+_GREY = "\033[90m"
+_RESET = "\033[0m"
+_CLEAR_LINE = "\r\033[K"
+
+
+def describe(line: Line) -> str:
+    if line.is_silence:
+        return f"{format_time(line.start)}  (pause, {line.end - line.start:.1f} s)"
+    return f"{format_time(line.start)}  {line.text}"
+
+
+class LivePrinter:
+    """Prints each line once it is final; on a terminal, also the growing line and live buffer.
+
+    The last line of an update may still grow, so it is printed only once a newer line
+    follows it, or when the stream ends.
+    """
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.interactive = self.out.isatty()
+        self._printed = 0
+        self._status_shown = False
+
+    def update(self, update: FrontData) -> None:
+        final_lines = update.lines[:-1]
+        self._print_lines(final_lines)
+        if self.interactive:
+            tail = update.lines[-1].text if update.lines and not update.lines[-1].is_silence else ""
+            status = f"{tail}{_GREY}{update.buffer_transcription}{_RESET}"
+            lag = update.remaining_time_transcription
+            if lag >= 1.0:
+                status += f"  {_GREY}(lag {lag:.1f} s){_RESET}"
+            self.out.write(_CLEAR_LINE + "… " + status.strip())
+            self.out.flush()
+            self._status_shown = True
+
+    def finish(self, update: FrontData) -> None:
+        self._print_lines(update.lines)
+
+    def _print_lines(self, lines: tuple[Line, ...]) -> None:
+        if len(lines) <= self._printed:
+            return
+        if self._status_shown:
+            self.out.write(_CLEAR_LINE)
+            self._status_shown = False
+        for line in lines[self._printed:]:
+            self.out.write(describe(line) + "\n")
+        self._printed = len(lines)
+        self.out.flush()

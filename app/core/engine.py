@@ -1,0 +1,133 @@
+"""One TranscriptionEngine per process: the loaded models, shared by every stream.
+
+Model calls are CPU-bound and release the GIL, so they run on a dedicated executor; one
+inference worker serves streams in the order they ask, which keeps a busy stream from
+starving the others and keeps two decodes from fighting over the same cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.core.hallucination import DecodedSegment
+from app.core.models import DEFAULT_MODEL, ModelError, Progress, resolve_model
+from app.core.vad import SileroVad, VadStream
+from app.core.words import TimedWord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model: str = DEFAULT_MODEL
+    language: str | None = None  # None: detect per stream
+    device: str = "auto"  # "auto" picks CUDA when CTranslate2 sees a GPU
+    compute_type: str | None = None  # None: int8 on CPU, float16 on CUDA
+    beam_size: int = 1
+    cpu_threads: int = 0  # 0: all cores
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decode of a buffer: plausible-looking segments plus the detected language."""
+
+    segments: tuple[DecodedSegment, ...]
+    language: str
+    language_probability: float
+
+
+def pick_device(requested: str) -> tuple[str, str]:
+    """(device, compute_type) to use: a CUDA GPU when present and asked for, else the CPU."""
+    if requested != "auto":
+        return requested, "int8" if requested == "cpu" else "float16"
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        return "cuda", "float16"
+    return "cpu", "int8"
+
+
+class TranscriptionEngine:
+    """Loads ASR and VAD once; streams share it through :meth:`transcribe` and :attr:`vad`."""
+
+    def __init__(self, config: EngineConfig | None = None, progress: Progress | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.model_path: Path = resolve_model(self.config.model, progress)
+        device, default_compute = pick_device(self.config.device)
+        self.device = device
+        self.compute_type = self.config.compute_type or default_compute
+        self._model = self._load(self.model_path, device, self.compute_type)
+        self.is_multilingual: bool = self._model.model.is_multilingual
+        self.vad = SileroVad()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-asr")
+        self._vad_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-vad")
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+
+    def _load(self, path: Path, device: str, compute_type: str):
+        from faster_whisper import WhisperModel
+
+        threads = self.config.cpu_threads or os.cpu_count() or 1
+        try:
+            return WhisperModel(str(path), device=device, compute_type=compute_type, cpu_threads=threads)
+        except (RuntimeError, ValueError, OSError) as exc:
+            log.exception("loading the model in %s failed", path)
+            raise ModelError(
+                f"The speech model in {path} could not be loaded ({exc}); it may be damaged: "
+                "delete that folder so Sayline prepares it again, or choose another model."
+            ) from exc
+
+    @property
+    def model_name(self) -> str:
+        return self.config.model
+
+    def decode(self, audio: np.ndarray, offset: float, language: str | None, prompt: str) -> Decoded:
+        """Decode one buffer synchronously; word times are shifted by ``offset`` to stream time."""
+        segments, info = self._model.transcribe(
+            audio,
+            language=language if self.is_multilingual else "en",
+            beam_size=self.config.beam_size,
+            temperature=0.0,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            initial_prompt=prompt or None,
+            vad_filter=False,
+            without_timestamps=False,
+            no_speech_threshold=None,
+            log_prob_threshold=None,
+            compression_ratio_threshold=None,
+        )
+        decoded = tuple(
+            DecodedSegment(
+                words=tuple(
+                    TimedWord(w.word, w.start + offset, w.end + offset, w.probability)
+                    for w in segment.words or ()
+                ),
+                no_speech_prob=segment.no_speech_prob,
+                avg_logprob=segment.avg_logprob,
+                compression_ratio=segment.compression_ratio,
+            )
+            for segment in segments
+        )
+        return Decoded(decoded, info.language, info.language_probability)
+
+    async def transcribe(
+        self, audio: np.ndarray, offset: float, language: str | None, prompt: str
+    ) -> Decoded:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.decode, audio, offset, language, prompt)
+
+    async def speech_probabilities(self, stream: VadStream, samples: np.ndarray) -> np.ndarray:
+        """VAD on its own small executor, so silence detection never queues behind a decode."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._vad_executor, stream.feed, samples)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._vad_executor.shutdown(wait=True, cancel_futures=True)

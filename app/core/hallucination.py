@@ -1,0 +1,94 @@
+"""Guards against Whisper's inventions on silence, noise and music.
+
+Whisper was trained on subtitles, so on non-speech it likes to write "Thank you." or
+"Subtitles by…", and once in a loop it repeats a phrase until the window ends. These
+checks are pure functions over decoded segments, used after every decode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.core.vad import SpeechRegion
+from app.core.words import TimedWord, normalize_word
+
+# Phrases Whisper emits on non-speech; dropped unless the decoder was sure and VAD heard speech.
+KNOWN_HALLUCINATIONS = frozenset(
+    " ".join(normalize_word(w) for w in phrase.split())
+    for phrase in (
+        "thank you",
+        "thank you.",
+        "thanks for watching",
+        "thank you for watching",
+        "thank you so much for watching",
+        "please subscribe",
+        "subtitles by the amara.org community",
+        "subtitles by",
+        "transcription by castingwords",
+        "you",
+        "bye",
+    )
+)
+
+NO_SPEECH_PROB_LIMIT = 0.6
+AVG_LOGPROB_LIMIT = -1.0
+COMPRESSION_RATIO_LIMIT = 2.4
+_SPEECH_PAD_S = 0.3
+
+
+@dataclass(frozen=True)
+class DecodedSegment:
+    """What the recogniser returns for one segment, with stream-absolute word times."""
+
+    words: tuple[TimedWord, ...]
+    no_speech_prob: float
+    avg_logprob: float
+    compression_ratio: float
+
+    @property
+    def normalized_text(self) -> str:
+        return " ".join(w.key for w in self.words if w.key)
+
+
+def is_plausible(segment: DecodedSegment, speech_seconds: float) -> bool:
+    """Whisper's own skip rules plus a blocklist for its favourite inventions."""
+    if segment.compression_ratio > COMPRESSION_RATIO_LIMIT:
+        return False
+    if segment.no_speech_prob > NO_SPEECH_PROB_LIMIT and segment.avg_logprob < AVG_LOGPROB_LIMIT:
+        return False
+    if segment.normalized_text in KNOWN_HALLUCINATIONS:
+        confident = segment.avg_logprob > -0.4 and segment.no_speech_prob < 0.2
+        return confident and speech_seconds >= 0.5
+    return True
+
+
+def within_speech(words: Sequence[TimedWord], regions: Sequence[SpeechRegion]) -> list[TimedWord]:
+    """Keep words that overlap something the VAD called speech (with a little padding)."""
+    kept = []
+    for word in words:
+        for region in regions:
+            if word.end > region.start - _SPEECH_PAD_S and word.start < region.end + _SPEECH_PAD_S:
+                kept.append(word)
+                break
+    return kept
+
+
+def cut_repetition_loop(words: Sequence[TimedWord], min_repeats: int = 3) -> list[TimedWord]:
+    """Cut a phrase of 1–8 words repeated back to back: keep its first occurrence only.
+
+    Single words need one more repeat ("no, no, no" is speech; "no no no no" is a loop).
+    """
+    keys = [w.key for w in words]
+    for start in range(len(keys)):
+        for size in range(1, 9):
+            needed = min_repeats + (1 if size == 1 else 0)
+            if start + size * needed > len(keys):
+                break
+            phrase = keys[start:start + size]
+            repeats = 1
+            while keys[start + repeats * size:start + (repeats + 1) * size] == phrase:
+                repeats += 1
+            if repeats >= needed:
+                return list(words[:start + size])
+    return list(words)

@@ -1,0 +1,229 @@
+"""AudioProcessor: one per stream, the engine's single way in and way out.
+
+``await process_audio(bytes)`` in (an empty chunk ends the stream), ``async for update in
+results()`` out, ``await cleanup()`` at the end. Everything CPU-heavy runs on the engine's
+executors; this class only moves audio and decides when to call them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder
+from app.core.engine import TranscriptionEngine
+from app.core.frontdata import STATUS_ERROR, FrontData
+from app.core.transcriber import StreamSettings, StreamTranscriber
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    pcm_input: bool = True
+    language: str | None = None  # None: the engine's setting ("auto" detects)
+    live: bool = True
+    """Live sources skip ahead when decoding falls behind, so captions stay current.
+
+    A file fed faster than real time (``live=False``) is decoded every ``step_s`` of
+    audio without skipping: the same input gives the same text however it is chunked.
+    """
+    step_s: float = 0.5  # audio between decodes; live streams decode at least this often
+    max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
+    max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
+    stream: StreamSettings = field(default_factory=StreamSettings)
+
+
+class AudioProcessor:
+    def __init__(self, engine: TranscriptionEngine, config: ProcessorConfig | None = None) -> None:
+        self.engine = engine
+        self.config = config or ProcessorConfig()
+        language = self.config.language or engine.config.language
+        self._core = StreamTranscriber(self.config.stream, None if language in (None, "auto") else language)
+        self._vad = engine.vad.stream()
+        self._pending: list[np.ndarray] = []
+        self._pending_samples = 0
+        self._received_samples = 0
+        self._pcm = PcmDecoder()
+        self._decoder: StreamDecoder | None = None
+        self._input_ended = False
+        self._error = ""
+        self._finished = False
+        self._snapshot = FrontData()
+        self._version = 0
+        self._changed = asyncio.Condition()
+        self._audio_arrived = asyncio.Event()
+        self._space = asyncio.Event()
+        self._space.set()
+        self._worker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- way in ---------------------------------------------------------------------
+
+    async def process_audio(self, chunk: bytes) -> None:
+        """Accept the next piece of the stream; ``b""`` means the stream has ended."""
+        self._ensure_started()
+        if self._input_ended or self._error:
+            return
+        if not chunk:
+            self._end_input()
+            return
+        if self.config.pcm_input:
+            self._enqueue(self._pcm.decode(chunk))
+        else:
+            self._stream_decoder().feed(chunk)
+        while self._pending_samples > self.config.max_backlog_s * SAMPLE_RATE and not self._finished:
+            self._space.clear()
+            await self._space.wait()
+
+    def _end_input(self) -> None:
+        if self._pcm.has_leftover:
+            log.warning("stream ended with half a sample (an odd byte); it was dropped")
+        if self._decoder is not None:
+            self._decoder.finish()  # the decoder reports the end once it has drained
+        else:
+            self._mark_input_ended()
+
+    def _stream_decoder(self) -> StreamDecoder:
+        if self._decoder is None:
+            loop = self._loop
+            assert loop is not None
+
+            def on_audio(samples: np.ndarray) -> None:
+                loop.call_soon_threadsafe(self._enqueue, samples)
+
+            def on_error(message: str) -> None:
+                loop.call_soon_threadsafe(self._fail, message)
+
+            def on_end() -> None:
+                loop.call_soon_threadsafe(self._mark_input_ended)
+
+            self._decoder = StreamDecoder(on_audio, on_error, on_end)
+        return self._decoder
+
+    def _enqueue(self, samples: np.ndarray) -> None:
+        if samples.size == 0 or self._finished:
+            return
+        self._pending.append(samples)
+        self._pending_samples += samples.size
+        self._received_samples += samples.size
+        self._audio_arrived.set()
+
+    def _mark_input_ended(self) -> None:
+        self._input_ended = True
+        self._audio_arrived.set()
+
+    # -- way out --------------------------------------------------------------------
+
+    async def results(self) -> AsyncIterator[FrontData]:
+        """Every changed snapshot, in order; ends after the final one (or an error)."""
+        self._ensure_started()
+        seen = -1
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._version != seen or self._finished)
+                version, snapshot, finished = self._version, self._snapshot, self._finished
+            if version != seen:
+                seen = version
+                yield snapshot
+            if finished and version == seen:
+                return
+
+    create_tasks = results  # WhisperLiveKit's name for the same thing
+
+    async def cleanup(self) -> None:
+        """Stop work for this stream and free it; safe to call at any point, more than once."""
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        if self._decoder is not None:
+            await asyncio.to_thread(self._decoder.close)
+        self._pending.clear()
+        self._pending_samples = 0
+        if not self._finished:
+            await self._publish(finished=True)
+
+    @property
+    def received_seconds(self) -> float:
+        return self._received_samples / SAMPLE_RATE
+
+    # -- the work -------------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._worker is None:
+            self._loop = asyncio.get_running_loop()
+            self._worker = self._loop.create_task(self._run(), name="sayline-stream")
+
+    async def _run(self) -> None:
+        try:
+            while await self._wait_for_audio():
+                samples = self._take_step()
+                probs = await self.engine.speech_probabilities(self._vad, samples)
+                self._core.accept(samples, probs)
+                await self._decode(stream_ended=False)
+                await self._publish()
+            if not self._error:
+                await self._decode(stream_ended=True)
+                self._core.finish()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failed decode must reach the client as a sentence
+            log.exception("transcription failed")
+            self._error = f"Transcription failed: {exc}"
+        await self._publish(finished=True)
+
+    async def _decode(self, stream_ended: bool) -> None:
+        request = self._core.plan(stream_ended=stream_ended)
+        if request is None:
+            return
+        decoded = await self.engine.transcribe(request.audio, request.offset, request.language, request.prompt)
+        self._core.apply(request, decoded)
+
+    async def _wait_for_audio(self) -> bool:
+        """True when a step's worth of audio is ready; False once input ended and all is taken."""
+        step = round(self.config.step_s * SAMPLE_RATE)
+        while True:
+            if self._error:
+                return False
+            if self._pending_samples >= step or (self._input_ended and self._pending_samples):
+                return True
+            if self._input_ended:
+                return False
+            self._audio_arrived.clear()
+            await self._audio_arrived.wait()
+
+    def _take_step(self) -> np.ndarray:
+        """Live: everything waiting (catch-up, bounded). File: exactly one step."""
+        limit = self.config.max_step_s if self.config.live else self.config.step_s
+        wanted = min(self._pending_samples, round(limit * SAMPLE_RATE))
+        audio = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        taken, rest = audio[:wanted], audio[wanted:]
+        self._pending = [rest] if rest.size else []
+        self._pending_samples = rest.size
+        self._space.set()
+        return taken
+
+    def _fail(self, message: str) -> None:
+        if not self._error:
+            log.warning("stream failed: %s", message)
+            self._error = message
+            self._audio_arrived.set()
+
+    async def _publish(self, finished: bool = False) -> None:
+        snapshot = self._core.snapshot(self.received_seconds)
+        if self._error:
+            snapshot = replace(snapshot, status=STATUS_ERROR, error=self._error)
+        async with self._changed:
+            if snapshot != self._snapshot:
+                self._snapshot = snapshot
+                self._version += 1
+            if finished:
+                self._finished = True
+                self._space.set()
+            self._changed.notify_all()

@@ -1,0 +1,209 @@
+"""The streaming core of one stream, with no asyncio and no model inside.
+
+It holds the audio buffer, the VAD's view of speech, the streaming policy and the lines.
+The processor feeds it audio with VAD probabilities, asks :meth:`plan` what to decode,
+runs that decode on the engine and hands the result to :meth:`apply`. Keeping the rules
+here, synchronous, makes them testable and keeps the processor a thin async shell.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.engine import Decoded
+from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
+from app.core.hallucination import cut_repetition_loop, is_plausible, within_speech
+from app.core.lines import LineBuilder
+from app.core.policy import StreamingPolicy, create_policy
+from app.core.vad import SpeechTracker
+from app.core.words import TimedWord, join_words
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Timing rules of the streaming core; defaults were tuned with ``bench.stream``."""
+
+    policy: str = "localagreement"
+    min_speech_s: float = 0.3  # speech needed before the first decode of an utterance
+    utterance_end_silence_s: float = 0.5  # a pause this long commits the whole utterance
+    silence_line_s: float = 2.0  # a pause this long is shown as a silence line
+    context_reset_silence_s: float = 8.0  # after this long a pause, forget the prompt
+    trim_after_s: float = 10.0  # past this, cut the buffer at a committed sentence end
+    max_buffer_s: float = 15.0  # past this, cut at the last committed word
+    hard_buffer_s: float = 20.0  # past this, commit what is pending and cut regardless
+    preroll_s: float = 0.3  # silence kept before speech so the first word is not clipped
+    tail_pad_s: float = 0.25  # audio kept after the last voiced window when an utterance ends
+    prompt_chars: int = 200
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    audio: np.ndarray
+    offset: float
+    end: float
+    prompt: str
+    language: str | None
+    final: bool  # commit everything afterwards: the utterance or the stream ended
+
+
+class StreamTranscriber:
+    def __init__(self, settings: StreamSettings | None = None, language: str | None = None) -> None:
+        self.settings = settings or StreamSettings()
+        self.language = language
+        self._language_locked = language is not None
+        self.tracker = SpeechTracker()
+        self.policy: StreamingPolicy = create_policy(self.settings.policy)
+        self.lines = LineBuilder(silence_gap_s=self.settings.silence_line_s)
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._offset = 0.0
+        self.processed_until = 0.0
+        self._finalized_until = 0.0
+        self._committed: deque[TimedWord] = deque(maxlen=256)
+        self._sentence_ends: list[float] = []
+
+    # -- audio in -------------------------------------------------------------------
+
+    @property
+    def received_until(self) -> float:
+        return self._offset + len(self._buffer) / SAMPLE_RATE
+
+    @property
+    def buffer_seconds(self) -> float:
+        return len(self._buffer) / SAMPLE_RATE
+
+    def accept(self, samples: np.ndarray, speech_probs: np.ndarray) -> None:
+        self._buffer = np.concatenate([self._buffer, samples])
+        self.tracker.push(speech_probs)
+
+    # -- what to decode next --------------------------------------------------------
+
+    def plan(self, stream_ended: bool = False) -> DecodeRequest | None:
+        """The decode to run now, or None when there is nothing worth decoding."""
+        pending_speech = self.tracker.speech_since(self._finalized_until)
+        if pending_speech <= 0.0:
+            self._idle()
+            return None
+        if stream_ended:
+            return self._request(self.received_until, final=True)
+        if self.tracker.silence_duration >= self.settings.utterance_end_silence_s:
+            end = min(self.received_until, self.tracker.last_speech_end + self.settings.tail_pad_s)
+            return self._request(end, final=True)
+        if pending_speech < self.settings.min_speech_s:
+            return None
+        return self._request(self.received_until, final=False)
+
+    def _request(self, end: float, final: bool) -> DecodeRequest:
+        samples = round((end - self._offset) * SAMPLE_RATE)
+        return DecodeRequest(
+            audio=self._buffer[:samples],
+            offset=self._offset,
+            end=end,
+            prompt=self._prompt(),
+            language=self.language if self._language_locked else None,
+            final=final,
+        )
+
+    def _prompt(self) -> str:
+        """Committed text before the buffer: Whisper hears the rest itself."""
+        before = [w for w in self._committed if w.end <= self._offset + 1e-3]
+        return join_words(before).strip()[-self.settings.prompt_chars:]
+
+    def _idle(self) -> None:
+        """Nothing new to decode: record the pause and never call the recogniser.
+
+        After a short pause the finished utterance's audio stays in the buffer, because
+        Whisper hears the next words better with it; a real pause empties the buffer
+        down to a short pre-roll.
+        """
+        quiet = self.tracker.silence_duration
+        if quiet >= self.settings.silence_line_s or self.tracker.speech_since(self._offset) <= 0:
+            self._cut(max(self._offset, self.received_until - self.settings.preroll_s))
+        else:
+            self._trim_long_buffer(self.received_until)
+        self.processed_until = self.received_until
+        if quiet >= self.settings.silence_line_s:
+            self.lines.note_silence(self.tracker.last_speech_end, self.tracker.now)
+        if quiet >= self.settings.context_reset_silence_s:
+            self._committed.clear()
+        self.tracker.forget_before(self._offset)
+
+    # -- a decode came back ---------------------------------------------------------
+
+    def apply(self, request: DecodeRequest, decoded: Decoded) -> list[TimedWord]:
+        """Filter the hypothesis, let the policy commit, cut the buffer; return new words."""
+        self._maybe_lock_language(decoded)
+        regions = self.tracker.regions(since=request.offset)
+        speech_s = sum(r.end - max(r.start, request.offset) for r in regions)
+        words: list[TimedWord] = []
+        for segment in decoded.segments:
+            if is_plausible(segment, speech_s):
+                words.extend(segment.words)
+        words = within_speech(cut_repetition_loop(words), regions)
+        committed = self.policy.update(words, request.end)
+        if request.final:
+            committed += self.policy.flush()
+        self._commit(committed)
+        self.processed_until = max(self.processed_until, request.end)
+        if request.final:
+            self._finalized_until = request.end
+        self._trim_long_buffer(request.end)
+        return committed
+
+    def _maybe_lock_language(self, decoded: Decoded) -> None:
+        if self._language_locked or not decoded.segments:
+            return
+        self.language = decoded.language
+        if decoded.language_probability >= 0.6 and self.tracker.speech_since(self._offset) >= 1.5:
+            self._language_locked = True
+
+    def _commit(self, words: list[TimedWord]) -> None:
+        if not words:
+            return
+        self.lines.add_words(words, language=self.language or "")
+        self._committed.extend(words)
+        self._sentence_ends.extend(w.end for w in words if w.ends_sentence)
+
+    def _trim_long_buffer(self, decoded_until: float) -> None:
+        """Bound the buffer: at a sentence end if possible, at any committed word if needed."""
+        s = self.settings
+        if self.buffer_seconds <= s.trim_after_s:
+            return
+        sentence_cut = max((t for t in self._sentence_ends if t > self._offset), default=None)
+        if sentence_cut is not None:
+            self._cut(sentence_cut)
+        elif self.buffer_seconds > s.max_buffer_s and self.policy.committed_until > self._offset:
+            self._cut(self.policy.committed_until)
+        if self.buffer_seconds > s.hard_buffer_s:
+            flushed = self.policy.flush()
+            self._commit(flushed)
+            self._cut(flushed[-1].end if flushed else decoded_until)
+
+    def _cut(self, time: float) -> None:
+        drop = round((time - self._offset) * SAMPLE_RATE)
+        if drop <= 0:
+            return
+        drop = min(drop, len(self._buffer))
+        self._buffer = self._buffer[drop:]
+        self._offset += drop / SAMPLE_RATE
+        self._sentence_ends = [t for t in self._sentence_ends if t > self._offset]
+
+    # -- stream end and snapshots ---------------------------------------------------
+
+    def finish(self) -> None:
+        """Commit whatever is still pending; the stream has ended."""
+        self._commit(self.policy.flush())
+        self.processed_until = self.received_until
+
+    def snapshot(self, received_until: float) -> FrontData:
+        heard = self.tracker.heard_speech or bool(self.lines.lines)
+        return FrontData(
+            status=STATUS_ACTIVE if heard else STATUS_NO_AUDIO,
+            lines=self.lines.lines,
+            buffer_transcription=join_words(self.policy.pending),
+            remaining_time_transcription=round(max(0.0, received_until - self.processed_until), 2),
+        )

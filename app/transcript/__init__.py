@@ -1,0 +1,1 @@
+"""The session record: exporters now, autosave with the desktop app."""
