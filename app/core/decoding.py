@@ -23,6 +23,10 @@ class AudioDecodeError(Exception):
     """The input is not audio Sayline can read; ``str()`` is a sentence for the user."""
 
 
+class _NoAudioTrack(Exception):
+    """The container opened but holds no audio (an image, a silent video)."""
+
+
 def pcm16_to_float(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
@@ -58,7 +62,7 @@ def _decode_container(container: Any, emit: Callable[[np.ndarray], None]) -> int
     import av
 
     if not container.streams.audio:
-        raise AudioDecodeError("The input has no audio track.")
+        raise _NoAudioTrack
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     total = 0
@@ -93,15 +97,15 @@ def decode_file(path: str | Path) -> Iterator[np.ndarray]:
     try:
         with av.open(str(path), mode="r") as container:
             total = _decode_container(container, blocks.append)
-    except AudioDecodeError as exc:
-        raise AudioDecodeError(f"{path}: {exc}") from None
+    except _NoAudioTrack:
+        raise AudioDecodeError(f"{path} has no audio track.") from None
     except (av.error.FFmpegError, ValueError) as exc:
         if not blocks:
             raise AudioDecodeError(
                 f"{path} is not an audio file Sayline can read ({_describe(exc)})."
             ) from None
-        log.warning("%s is damaged after %.1f s; using what decoded", path, sum(map(len, blocks)) / SAMPLE_RATE)
         total = sum(map(len, blocks))
+        log.warning("%s is damaged after %.1f s; using what decoded", path, total / SAMPLE_RATE)
     if total == 0:
         raise AudioDecodeError(f"{path} contains no audio.")
     yield from blocks
@@ -186,8 +190,8 @@ class StreamDecoder:
         try:
             with av.open(self._feed, mode="r") as container:
                 total = _decode_container(container, self._on_audio)
-        except AudioDecodeError as exc:
-            self._on_error(str(exc))
+        except _NoAudioTrack:
+            self._on_error("The stream has no audio track.")
             return
         except (av.error.FFmpegError, ValueError, OSError) as exc:
             if self._bytes_in == 0:

@@ -106,7 +106,7 @@ class TranscriptionEngine:
         decoded = tuple(
             DecodedSegment(
                 words=tuple(
-                    TimedWord(w.word, w.start + offset, w.end + offset, w.probability)
+                    TimedWord(w.word, float(w.start) + offset, float(w.end) + offset, float(w.probability))
                     for w in segment.words or ()
                 ),
                 no_speech_prob=segment.no_speech_prob,

@@ -14,6 +14,12 @@ from app.core.words import TimedWord, join_words
 DEFAULT_SPEAKER = 1
 
 
+def _continues_sentence(word: TimedWord) -> bool:
+    """A lower-case word after a full stop means Whisper guessed the stop at a buffer's end."""
+    first = word.text.strip()[:1]
+    return first.islower()
+
+
 class LineBuilder:
     def __init__(self, silence_gap_s: float = 2.0, max_line_chars: int = 160) -> None:
         self.silence_gap_s = silence_gap_s
@@ -31,7 +37,7 @@ class LineBuilder:
         for word in words:
             if not word.text.strip():
                 continue
-            if self._starts_new_line(speaker):
+            if self._starts_new_line(speaker, word):
                 self._open_words = []
                 self._lines.append(Line(speaker, "", word.start, word.end, "", language))
             self._open_words.append(word)
@@ -41,14 +47,14 @@ class LineBuilder:
                 last.detected_language or language,
             )
 
-    def _starts_new_line(self, speaker: int) -> bool:
+    def _starts_new_line(self, speaker: int, word: TimedWord) -> bool:
         if not self._lines or not self._open_words:
             return True
         last = self._lines[-1]
         return (
             last.is_silence
             or last.speaker != speaker
-            or self._open_words[-1].ends_sentence
+            or (self._open_words[-1].ends_sentence and not _continues_sentence(word))
             or len(last.text) >= self.max_line_chars
         )
 

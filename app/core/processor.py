@@ -126,7 +126,7 @@ class AudioProcessor:
         seen = -1
         while True:
             async with self._changed:
-                await self._changed.wait_for(lambda: self._version != seen or self._finished)
+                await self._changed.wait_for(self._news_since(seen))
                 version, snapshot, finished = self._version, self._snapshot, self._finished
             if version != seen:
                 seen = version
@@ -135,6 +135,9 @@ class AudioProcessor:
                 return
 
     create_tasks = results  # WhisperLiveKit's name for the same thing
+
+    def _news_since(self, seen: int):
+        return lambda: self._version != seen or self._finished
 
     async def cleanup(self) -> None:
         """Stop work for this stream and free it; safe to call at any point, more than once."""
@@ -182,7 +185,9 @@ class AudioProcessor:
         request = self._core.plan(stream_ended=stream_ended)
         if request is None:
             return
-        decoded = await self.engine.transcribe(request.audio, request.offset, request.language, request.prompt)
+        decoded = await self.engine.transcribe(
+            request.audio, request.offset, request.language, request.prompt
+        )
         self._core.apply(request, decoded)
 
     async def _wait_for_audio(self) -> bool:

@@ -127,7 +127,8 @@ class StreamTranscriber:
             self._trim_long_buffer(self.received_until)
         self.processed_until = self.received_until
         if quiet >= self.settings.silence_line_s:
-            self.lines.note_silence(self.tracker.last_speech_end, self.tracker.now)
+            # The VAD confirms speech a few windows late; end the gap before it could start.
+            self.lines.note_silence(self.tracker.last_speech_end, self.tracker.now - self.settings.preroll_s)
         if quiet >= self.settings.context_reset_silence_s:
             self._committed.clear()
         self.tracker.forget_before(self._offset)

@@ -37,7 +37,7 @@ class LocalAgreement:
     def update(self, hypothesis: Sequence[TimedWord], buffer_end: float) -> list[TimedWord]:
         fresh = self._drop_already_committed(hypothesis)
         agreed: list[TimedWord] = []
-        for old, new in zip(self._previous, fresh):
+        for old, new in zip(self._previous, fresh, strict=False):
             if old.key != new.key:
                 break
             agreed.append(new)

@@ -1,0 +1,89 @@
+"""Shared fixtures: the real tiny.en engine, real speech from ../shared/eval, streaming helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.core.decoding import decode_file
+from app.core.engine import EngineConfig, TranscriptionEngine
+from app.core.frontdata import FrontData
+from app.core.processor import AudioProcessor, ProcessorConfig
+from bench.metrics import align, normalize_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+def eval_dir(name: str) -> Path:
+    folder = EVAL / name
+    if not (folder / "manifest.jsonl").is_file():
+        pytest.fail(
+            f"Test audio is missing: {folder}/manifest.jsonl. The tests need the project's "
+            "shared/ folder beside the checkout (../shared/eval)."
+        )
+    return folder
+
+
+def manifest(name: str) -> dict[str, dict]:
+    folder = eval_dir(name)
+    rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines() if line]
+    return {row["audio"]: row for row in rows}
+
+
+def clip(set_name: str, audio: str) -> np.ndarray:
+    return np.concatenate(list(decode_file(eval_dir(set_name) / audio)))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Prepared models and logs go to a temp dir, never the developer's real data dir."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SAYLINE_DATA_DIR", str(tmp_path_factory.mktemp("sayline-data")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def tiny_engine() -> TranscriptionEngine:
+    engine = TranscriptionEngine(EngineConfig(model="tiny.en", language="en"))
+    yield engine
+    engine.close()
+
+
+async def stream_bytes(
+    engine: TranscriptionEngine,
+    data: bytes,
+    chunk: int = 3200,
+    config: ProcessorConfig | None = None,
+) -> list[FrontData]:
+    """Feed ``data`` in ``chunk``-byte pieces as fast as accepted; return every update."""
+    processor = AudioProcessor(engine, config or ProcessorConfig(live=False))
+    updates: list[FrontData] = []
+
+    async def feed() -> None:
+        for offset in range(0, len(data), chunk):
+            await processor.process_audio(data[offset:offset + chunk])
+        await processor.process_audio(b"")
+
+    feeder = asyncio.create_task(feed())
+    async for update in processor.results():
+        updates.append(update)
+    await feeder
+    await processor.cleanup()
+    return updates
+
+
+def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
+    """Edits over reference words across clips, normalised as the bench scores them."""
+    pairs = zip(references, hypotheses, strict=True)
+    alignments = [align(normalize_text(ref), normalize_text(hyp)) for ref, hyp in pairs]
+    return sum(a.edits for a in alignments) / max(1, sum(a.ref_words for a in alignments))
+
+
+def run(coro):
+    return asyncio.run(coro)

@@ -1,0 +1,112 @@
+"""The command line as a user runs it: a real process, real files, real exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from app import __version__
+from tests.conftest import ROOT, clip, eval_dir
+from tests.test_decoding import encode, write_wav
+
+
+def sayline(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=os.environ.copy(),
+    )
+
+
+def test_version_and_help():
+    assert sayline("--version").stdout.strip() == f"sayline {__version__}"
+    helped = sayline("transcribe", "--help")
+    assert helped.returncode == 0
+    for option in ("--model", "--language", "--realtime", "--format"):
+        assert option in helped.stdout
+
+
+def test_json_output_is_exactly_the_final_wire_message():
+    done = sayline("transcribe", str(eval_dir("en") / "jfk.wav"), "--model", "tiny.en", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    message = json.loads(done.stdout)
+    assert set(message) == {
+        "status", "lines", "buffer_transcription", "buffer_diarization", "buffer_translation",
+        "remaining_time_transcription", "remaining_time_diarization",
+    }
+    assert message["status"] == "active_transcription"
+    text = " ".join(line["text"] for line in message["lines"]).lower()
+    assert "ask not what your country can do for you" in text
+    assert "ask not" in done.stderr.lower(), "committed lines are printed while streaming"
+
+
+def test_srt_and_vtt_formats(tmp_path):
+    wav = eval_dir("en") / "arctic_awb_a0007.wav"
+    srt = sayline("transcribe", str(wav), "--model", "tiny.en", "--format", "srt", "-q")
+    assert srt.returncode == 0, srt.stderr
+    assert srt.stdout.startswith("1\n00:00:0")
+    assert " --> " in srt.stdout and "superlative degree" in srt.stdout
+    vtt = sayline("transcribe", str(wav), "--model", "tiny.en", "--format", "vtt", "-q")
+    assert vtt.stdout.startswith("WEBVTT\n\n00:00:0")
+
+
+def test_an_mp3_at_another_rate_transcribes(tmp_path):
+    path = tmp_path / "speech.mp3"
+    path.write_bytes(encode(clip("en", "arctic_awb_a0007.wav"), "mp3", "libmp3lame", rate=44100))
+    done = sayline("transcribe", str(path), "--model", "tiny.en", "-q")
+    assert done.returncode == 0, done.stderr
+    assert "superlative degree" in done.stdout
+
+
+def test_a_wav_at_8khz_is_resampled(tmp_path):
+    speech = clip("en", "arctic_awb_a0007.wav")
+    path = tmp_path / "speech8k.wav"
+    write_wav(path, speech[::2].copy(), 8000)
+    done = sayline("transcribe", str(path), "--model", "tiny.en", "-q")
+    assert done.returncode == 0, done.stderr
+    assert "superlative" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: None, "No such file"),
+        (lambda p: p.write_bytes(b""), "is empty"),
+        (lambda p: p.write_bytes(os.urandom(50_000)), "not an audio file"),
+        (lambda p: p.write_bytes(b"<html>not audio</html>\n" * 100), "not an audio file"),
+    ],
+    ids=["missing", "empty", "garbage", "text"],
+)
+def test_bad_input_is_one_sentence_and_exit_1(tmp_path, make, message):
+    path = tmp_path / "input.wav"
+    make(path)
+    done = sayline("transcribe", str(path), "--model", "tiny.en", timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.startswith("sayline: error: ")
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_an_unknown_model_is_one_sentence():
+    done = sayline("transcribe", str(eval_dir("en") / "jfk.wav"), "--model", "huge-v9", timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "use 'base', 'tiny.en'" in done.stderr
+
+
+def test_silence_file_transcribes_to_nothing(tmp_path):
+    path = tmp_path / "quiet.wav"
+    write_wav(path, np.zeros(16000 * 3, np.float32), 16000)
+    done = sayline("transcribe", str(path), "--model", "tiny.en", "--format", "json", "-q")
+    assert done.returncode == 0, done.stderr
+    message = json.loads(done.stdout)
+    assert message["lines"] == [] and message["status"] == "no_audio_detected"
+
+
+def test_the_demo_captions_the_bundled_sample_live():
+    done = sayline("demo", "--model", "tiny.en", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ask not what your country can do for you" in done.stdout.lower()

@@ -1,0 +1,38 @@
+from app.core.hallucination import DecodedSegment, cut_repetition_loop, is_plausible, within_speech
+from app.core.vad import SpeechRegion
+from app.core.words import TimedWord
+
+
+def seq(text: str, start: float = 0.0) -> list[TimedWord]:
+    return [TimedWord(" " + t, start + i * 0.3, start + i * 0.3 + 0.25) for i, t in enumerate(text.split())]
+
+
+def segment(text: str, no_speech: float = 0.1, logprob: float = -0.3, ratio: float = 1.2) -> DecodedSegment:
+    return DecodedSegment(tuple(seq(text)), no_speech, logprob, ratio)
+
+
+def test_repetition_loop_is_cut_to_its_first_occurrence():
+    looped = seq("I went to the the store and then and then and then and then and then")
+    assert " ".join(w.key for w in cut_repetition_loop(looped)) == "i went to the the store and then"
+
+
+def test_natural_repeats_are_kept():
+    speech = seq("no no no that is not it")
+    assert len(cut_repetition_loop(speech)) == len(speech)
+    assert len(cut_repetition_loop(seq("no no no no no"))) == 1
+
+
+def test_whispers_skip_rules_and_blocklist():
+    assert is_plausible(segment("ask not what your country can do"), speech_seconds=3)
+    assert not is_plausible(segment("la la la la la la", ratio=3.1), speech_seconds=3)
+    assert not is_plausible(segment("hmm", no_speech=0.9, logprob=-1.5), speech_seconds=1)
+    assert not is_plausible(segment("Thank you.", no_speech=0.4, logprob=-0.7), speech_seconds=2)
+    assert not is_plausible(segment("Thank you.", no_speech=0.05, logprob=-0.2), speech_seconds=0.2)
+    assert is_plausible(segment("Thank you.", no_speech=0.05, logprob=-0.2), speech_seconds=1.0)
+
+
+def test_words_outside_speech_regions_are_dropped():
+    words = seq("one two three", start=0.0) + seq("ghost", start=5.0)
+    kept = within_speech(words, [SpeechRegion(0.0, 1.0)])
+    assert [w.key for w in kept] == ["one", "two", "three"]
+    assert within_speech(words, []) == []

@@ -1,0 +1,68 @@
+import pytest
+
+from app.core.policy import LocalAgreement, create_policy
+from app.core.words import TimedWord
+
+
+def words(*spec: tuple[str, float, float]) -> list[TimedWord]:
+    return [TimedWord(text, start, end) for text, start, end in spec]
+
+
+def test_commits_only_what_two_hypotheses_agree_on():
+    policy = LocalAgreement()
+    assert policy.update(words((" Hello", 0.0, 0.4), (" wor", 0.4, 0.6)), 0.6) == []
+    assert [w.text for w in policy.pending] == [" Hello", " wor"]
+    committed = policy.update(words((" Hello", 0.0, 0.4), (" world.", 0.4, 0.8), (" How", 0.9, 1.0)), 1.0)
+    assert [w.text for w in committed] == [" Hello"]
+    assert [w.text for w in policy.pending] == [" world.", " How"]
+    assert policy.committed_until == 0.4
+
+
+def test_agreement_ignores_case_and_punctuation_and_keeps_the_newer_form():
+    policy = LocalAgreement()
+    policy.update(words((" hello", 0.0, 0.4), (" there", 0.4, 0.8)), 0.8)
+    committed = policy.update(words((" Hello,", 0.0, 0.4), (" there.", 0.4, 0.8)), 1.0)
+    assert [w.text for w in committed] == [" Hello,", " there."]
+
+
+def test_words_already_committed_are_not_committed_again():
+    policy = LocalAgreement()
+    policy.update(words((" one", 0.0, 0.3), (" two", 0.3, 0.6)), 0.6)
+    policy.update(words((" one", 0.0, 0.3), (" two", 0.3, 0.6), (" three", 0.6, 0.9)), 0.9)
+    # The buffer still holds "one two": Whisper hears them again, slightly shifted.
+    committed = policy.update(
+        words((" one", 0.02, 0.31), (" two", 0.31, 0.62), (" three", 0.62, 0.9), (" four", 0.9, 1.2)),
+        1.2,
+    )
+    assert [w.text for w in committed] == [" three"]
+
+
+def test_repeated_boundary_ngram_is_dropped_even_with_shifted_times():
+    policy = LocalAgreement()
+    policy.update(words((" see", 0.0, 0.3), (" you", 0.3, 1.0)), 1.0)
+    policy.flush()
+    committed = policy.update(words((" you", 0.95, 1.3), (" soon", 1.3, 1.6)), 1.6)
+    assert committed == []
+    assert [w.text for w in policy.pending] == [" soon"]
+
+
+def test_a_word_after_a_stretched_word_end_is_kept():
+    """Whisper stretches ends into pauses; the next word may start before that end."""
+    policy = LocalAgreement()
+    policy.update(words((" you.", 7.26, 8.26)), 8.3)
+    policy.flush()
+    policy.update(words((" ask", 8.08, 8.66), (" what", 8.66, 8.9)), 9.0)
+    assert [w.text for w in policy.flush()] == [" ask", " what"]
+
+
+def test_flush_commits_everything_pending():
+    policy = LocalAgreement()
+    policy.update(words((" Good", 0.0, 0.3), (" night.", 0.3, 0.7)), 0.7)
+    assert [w.text for w in policy.flush()] == [" Good", " night."]
+    assert policy.pending == ()
+    assert policy.committed_until == 0.7
+
+
+def test_unknown_policy_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="localagreement"):
+        create_policy("nope")

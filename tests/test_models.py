@@ -1,0 +1,63 @@
+import shutil
+
+import pytest
+
+from app.core.engine import EngineConfig, TranscriptionEngine
+from app.core.models import ModelError, data_dir, resolve_model
+
+
+def test_tiny_en_comes_from_its_package():
+    folder = resolve_model("tiny.en")
+    assert (folder / "model.bin").is_file() and (folder / "config.json").is_file()
+
+
+def test_base_is_joined_once_with_progress_and_a_size_check():
+    calls: list[tuple[int, int]] = []
+    folder = resolve_model("base", progress=lambda done, total: calls.append((done, total)))
+    assert folder.parent.parent == data_dir()
+    size = (folder / "model.bin").stat().st_size
+    assert calls and calls[-1] == (size, size)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert not (folder / "model.bin.partial").exists()
+    calls.clear()
+    assert resolve_model("base", progress=lambda d, t: calls.append((d, t))) == folder
+    assert calls == [], "a prepared model is reused, not joined again"
+    # A damaged join (wrong size) is detected and redone.
+    with (folder / "model.bin").open("r+b") as damaged:
+        damaged.truncate(size // 3)
+    resolve_model("base")
+    assert (folder / "model.bin").stat().st_size == size
+
+
+def test_base_model_loads_and_is_multilingual():
+    engine = TranscriptionEngine(EngineConfig(model="base"))
+    try:
+        assert engine.is_multilingual
+        assert engine.device == "cpu" and engine.compute_type == "int8"
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("name", ["large-v9", "/no/such/folder"])
+def test_unknown_model_names_say_what_to_do(name):
+    with pytest.raises(ModelError, match=r"base.*tiny\.en"):
+        resolve_model(name)
+
+
+def test_a_folder_without_weights_is_refused(tmp_path):
+    with pytest.raises(ModelError, match="not a faster-whisper model folder"):
+        resolve_model(str(tmp_path))
+    (tmp_path / "model.bin").write_bytes(b"x")
+    with pytest.raises(ModelError, match="incomplete"):
+        resolve_model(str(tmp_path))
+
+
+def test_corrupt_weights_give_a_sentence_not_a_traceback(tmp_path):
+    source = resolve_model("tiny.en")
+    broken = tmp_path / "broken"
+    shutil.copytree(source, broken)
+    data = (broken / "model.bin").read_bytes()
+    (broken / "model.bin").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="could not be loaded") as caught:
+        TranscriptionEngine(EngineConfig(model=str(broken)))
+    assert "\n" not in str(caught.value)
