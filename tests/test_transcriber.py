@@ -1,0 +1,114 @@
+"""The streaming core's rules, driven with chosen VAD probabilities and hypotheses.
+
+Here the recogniser's answers are constructed on purpose (endless disagreement, speech
+without a full stop) to reach the buffer bounds that real speech reaches only rarely.
+"""
+
+import numpy as np
+
+from app.core.engine import Decoded
+from app.core.hallucination import DecodedSegment
+from app.core.transcriber import DecodeRequest, StreamTranscriber
+from app.core.vad import WINDOW
+from app.core.words import TimedWord
+
+STEP = 0.512  # 16 VAD windows
+
+
+def step(core: StreamTranscriber, prob: float) -> DecodeRequest | None:
+    core.accept(np.zeros(16 * WINDOW, np.float32), np.full(16, prob, np.float32))
+    return core.plan()
+
+
+def answer(
+    request: DecodeRequest, words_per_second: float, salt: str = "", sentence_every: int = 0
+) -> Decoded:
+    """One word every 1/words_per_second over the request; ``salt`` makes hypotheses disagree."""
+    words = []
+    t, i = request.offset, 0
+    while t + 0.3 <= request.end:
+        text = f" w{round(t * 100)}{salt}"
+        if sentence_every and i % sentence_every == sentence_every - 1:
+            text += "."
+        words.append(TimedWord(text, t, t + 0.3))
+        t += 1 / words_per_second
+        i += 1
+    return Decoded((DecodedSegment(tuple(words), 0.01, -0.2, 1.3),), "en", 0.99)
+
+
+def test_silence_never_reaches_the_recogniser_and_keeps_only_a_preroll():
+    core = StreamTranscriber()
+    for _ in range(100):
+        assert step(core, 0.02) is None
+    assert core.buffer_seconds <= 0.3 + STEP
+    assert core.snapshot(core.received_until).status == "no_audio_detected"
+    assert core.snapshot(core.received_until).remaining_time_transcription == 0.0
+
+
+def test_endless_disagreement_still_commits_and_bounds_the_buffer():
+    core = StreamTranscriber()
+    peak = 0.0
+    for n in range(240):  # two minutes of unbroken "speech"
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, answer(request, 3, salt=f"x{n}"))
+        peak = max(peak, core.buffer_seconds)
+    assert peak <= core.settings.hard_buffer_s + STEP
+    assert len(core.lines.lines) > 0, "the hard cap commits pending words rather than dropping them"
+
+
+def test_agreeing_speech_is_cut_at_sentence_ends_below_the_soft_limit():
+    core = StreamTranscriber()
+    peak = 0.0
+    for _ in range(240):
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, answer(request, 2.5, sentence_every=8))
+        peak = max(peak, core.buffer_seconds)
+    assert peak <= core.settings.trim_after_s + 3.5
+    committed = " ".join(line.text for line in core.lines.lines)
+    assert committed.count(".") >= 20
+
+
+def test_agreeing_speech_without_sentence_ends_is_cut_at_the_last_committed_word():
+    core = StreamTranscriber()
+    peak = 0.0
+    for _ in range(240):
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, answer(request, 2.5))
+        peak = max(peak, core.buffer_seconds)
+    assert core.settings.trim_after_s < peak <= core.settings.max_buffer_s + STEP
+
+
+def test_a_pause_commits_the_utterance_and_then_shows_a_silence_line():
+    core = StreamTranscriber()
+    for _ in range(4):
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, answer(request, 2))
+    assert core.policy.pending, "mid-utterance words wait for agreement"
+    request = None
+    for _ in range(2):
+        request = step(core, 0.01) or request
+    assert request is not None and request.final
+    core.apply(request, answer(request, 2))
+    assert core.policy.pending == ()
+    for _ in range(6):
+        assert step(core, 0.01) is None
+    lines = core.lines.lines
+    assert lines[-1].is_silence and lines[-1].end - lines[-1].start >= 2.0
+
+
+def test_prompt_holds_committed_text_from_before_the_buffer_only():
+    core = StreamTranscriber()
+    for _ in range(40):
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, answer(request, 2.5, sentence_every=5))
+    request = step(core, 0.95)
+    assert request is not None and request.prompt
+    spoken_before = [w for line in core.lines.lines for w in line.text.split()]
+    assert request.prompt.split()[-1] in spoken_before
+    last_prompt_word = request.prompt.split()[-1].rstrip(".")
+    assert int(last_prompt_word[1:]) / 100 < request.offset
