@@ -18,7 +18,8 @@ forms score the same (the eval references mix "press 1" with "press zero"):
    ("105" -> "one hundred five", "1961" -> "one thousand nine hundred sixty one");
    longer runs and runs with a leading zero are read digit by digit ("007" ->
    "zero zero seven"), as phone and PIN numbers are spoken. A year spoken as
-   "nineteen sixty one" therefore still counts as errors: a known limit.
+   "nineteen sixty one" therefore still counts as errors: a known limit. Number words are
+   English, so for other languages a digit and its spoken form still differ.
 
 Every step works inside one whitespace-separated token, so normalising a text equals
 normalising its words one by one; that lets timed words keep their times through it.

@@ -83,9 +83,7 @@ def stream_language(mode: str, clip: Clip) -> str | None:
 # -- offline reference ----------------------------------------------------------------
 
 
-def offline_pass(
-    engine: TranscriptionEngine, audio: np.ndarray, language: str | None
-) -> dict[str, Any]:
+def offline_pass(engine: TranscriptionEngine, audio: np.ndarray, language: str | None) -> dict[str, Any]:
     """The model's plain whole-clip decode (for WER) and a word-timed one (for reference times).
 
     Two calls, because word timestamps move where faster-whisper starts its next 30 s
@@ -125,8 +123,13 @@ def score_clip(clip: Clip, streamed: Replay, offline: dict[str, Any]) -> dict[st
     ref = normalize_text(clip.text)
     hyp = normalize_text(streamed.final_text)
     off = normalize_text(offline["text"])
-    onset = offline["onset_s"]
-    delays = matched_delays([(w, end) for w, _, end in offline["words"]], streamed.committed)
+    # Non-speech has no onset and no words to be late for: what the offline model
+    # "hears" in noise is itself a hallucination, not a reference.
+    speech = clip.kind != "hallucination"
+    onset = offline["onset_s"] if speech else None
+    vad = offline["vad_onset_s"] if speech else None
+    reference = [(w, end) for w, _, end in offline["words"]] if speech else []
+    delays = matched_delays(reference, streamed.committed)
     row: dict[str, Any] = {
         "clip": clip.name,
         "kind": clip.kind,
@@ -141,9 +144,9 @@ def score_clip(clip: Clip, streamed: Replay, offline: dict[str, Any]) -> dict[st
         if streamed.first_text_s is not None and onset is not None
         else None,
         "onset_s": onset,
-        "vad_onset_s": offline["vad_onset_s"],
-        "first_text_latency_vad_s": _r(streamed.first_text_s - offline["vad_onset_s"])
-        if streamed.first_text_s is not None and offline["vad_onset_s"] is not None
+        "vad_onset_s": vad,
+        "first_text_latency_vad_s": _r(streamed.first_text_s - vad)
+        if streamed.first_text_s is not None and vad is not None
         else None,
         "commit_delays_s": [round(d, 3) for d in delays],
         "commit_latency_s": summarize(delays),
@@ -186,21 +189,13 @@ def summarize_set(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "scored_clips": len(scored),
         "unscored_clips": [r["clip"] for r in rows if r["kind"] == "unscored"],
         "ref_words": ref_words,
-        "stream_wer": _r(sum(r["stream_edits"] for r in scored) / ref_words, 4)
-        if ref_words
-        else None,
-        "offline_wer": _r(sum(r["offline_edits"] for r in scored) / ref_words, 4)
-        if ref_words
-        else None,
+        "stream_wer": _r(sum(r["stream_edits"] for r in scored) / ref_words, 4) if ref_words else None,
+        "offline_wer": _r(sum(r["offline_edits"] for r in scored) / ref_words, 4) if ref_words else None,
         "first_text_latency_s": summarize(
             [r["first_text_latency_s"] for r in rows if r["first_text_latency_s"] is not None]
         ),
         "first_text_latency_vad_s": summarize(
-            [
-                r["first_text_latency_vad_s"]
-                for r in rows
-                if r["first_text_latency_vad_s"] is not None
-            ]
+            [r["first_text_latency_vad_s"] for r in rows if r["first_text_latency_vad_s"] is not None]
         ),
         "commit_latency_s": summarize([d for r in rows for d in r["commit_delays_s"]]),
         "asr_calls": sum(r["asr_calls"] for r in rows),
@@ -211,9 +206,7 @@ def summarize_set(rows: list[dict[str, Any]]) -> dict[str, Any]:
         summary["noise_clips"] = len(noise)
         summary["stream_hallucinated_words"] = sum(r["stream_hallucinated_words"] for r in noise)
         summary["offline_hallucinated_words"] = sum(r["offline_hallucinated_words"] for r in noise)
-        summary["clips_with_stream_hallucination"] = sum(
-            r["stream_hallucinated_words"] > 0 for r in noise
-        )
+        summary["clips_with_stream_hallucination"] = sum(r["stream_hallucinated_words"] > 0 for r in noise)
     return summary
 
 
@@ -277,8 +270,7 @@ def _fmt(value: float | None, spec: str = ".2f") -> str:
 
 def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     print(
-        f"\n{'clip':<40} {'dur':>6} {'ref':>4} {'WER':>6} {'offWER':>6} "
-        f"{'first':>6} {'commit':>6} {'rtf':>5}"
+        f"\n{'clip':<40} {'dur':>6} {'ref':>4} {'WER':>6} {'offWER':>6} {'first':>6} {'commit':>6} {'rtf':>5}"
     )
     for r in rows:
         if r["kind"] == "wer":
@@ -300,13 +292,9 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stream", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.stream", description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="tiny.en", help="tiny.en or base")
-    parser.add_argument(
-        "--set", required=True, type=Path, help="an eval set folder with manifest.jsonl"
-    )
+    parser.add_argument("--set", required=True, type=Path, help="an eval set folder with manifest.jsonl")
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips")
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     parser.add_argument(
@@ -314,12 +302,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="en",
         help='language code, "auto" to detect, "clip" for each manifest language',
     )
-    parser.add_argument(
-        "--soak-minutes", type=float, default=0.0, help="lag-growth run length; 0 skips"
-    )
-    parser.add_argument(
-        "--silent-seconds", type=float, default=30.0, help="silent-CPU run; 0 skips"
-    )
+    parser.add_argument("--soak-minutes", type=float, default=0.0, help="lag-growth run length; 0 skips")
+    parser.add_argument("--silent-seconds", type=float, default=30.0, help="silent-CPU run; 0 skips")
     parser.add_argument("--chunk-s", type=float, default=0.1, help="audio per process_audio call")
     return parser.parse_args(argv)
 
@@ -399,8 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(run(args))
     print_table(results["clips"], results["summary"])
     out = (
-        args.out
-        or Path(__file__).parent / "results" / f"stream-{args.model}-{args.set.resolve().name}.json"
+        args.out or Path(__file__).parent / "results" / f"stream-{args.model}-{args.set.resolve().name}.json"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
