@@ -16,6 +16,7 @@ from app.core.decoding import AudioDecodeError, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import feed_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
+from app.core.languages import LanguageError
 from app.core.models import DEFAULT_MODEL, ModelError
 from app.core.processor import AudioProcessor, ProcessorConfig
 from app.paths import demo_sample
@@ -42,7 +43,7 @@ def _progress_printer(label: str):
 
 def load_engine(model: str, language: str) -> TranscriptionEngine:
     print(f"Loading the {model} speech model…", file=sys.stderr, flush=True)
-    config = EngineConfig(model=model, language=None if language == "auto" else language)
+    config = EngineConfig(model=model, language=language)
     return TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
 
 
@@ -138,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
     try:
         return args.handler(args)
-    except (CliError, ModelError, AudioDecodeError) as exc:
+    except (CliError, ModelError, AudioDecodeError, LanguageError) as exc:
         print(f"sayline: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -110,3 +110,14 @@ def test_the_demo_captions_the_bundled_sample_live():
     done = sayline("demo", "--model", "tiny.en", timeout=120)
     assert done.returncode == 0, done.stderr
     assert "ask not what your country can do for you" in done.stdout.lower()
+
+
+@pytest.mark.parametrize(
+    ("model", "language", "message"),
+    [("tiny.en", "de", "English only"), ("base", "klingon", "Unknown language code")],
+)
+def test_a_language_the_model_cannot_take_is_one_sentence(model, language, message):
+    wav = str(eval_dir("en") / "arctic_awb_a0007.wav")
+    done = sayline("transcribe", wav, "--model", model, "--language", language, timeout=120)
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stderr

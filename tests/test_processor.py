@@ -9,6 +9,7 @@ import pytest
 
 from app.core.decoding import float_to_pcm16
 from app.core.frontdata import STATUS_ACTIVE, STATUS_ERROR, STATUS_NO_AUDIO
+from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
 from tests.conftest import clip, corpus_wer, manifest, run, stream_bytes
 from tests.test_decoding import encode
@@ -154,3 +155,9 @@ def test_backlog_is_bounded_while_decoding_lags(tiny_engine):
     assert peak <= 2.0 + 0.2 + 1e-6
     assert max(lags) > 0.5, "the lag field never reported the backlog"
     assert lags[-1] == 0.0
+
+
+def test_per_stream_language_is_validated_up_front(tiny_engine):
+    with pytest.raises(LanguageError, match="English only"):
+        AudioProcessor(tiny_engine, ProcessorConfig(language="fr"))
+    assert AudioProcessor(tiny_engine, ProcessorConfig(language="en"))._core.language == "en"

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.hallucination import DecodedSegment
+from app.core.languages import validate_language
 from app.core.models import DEFAULT_MODEL, ModelError, Progress, resolve_model
 from app.core.vad import SileroVad, VadStream
 from app.core.words import TimedWord
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class EngineConfig:
     model: str = DEFAULT_MODEL
-    language: str | None = None  # None: detect per stream
+    language: str | None = None  # None or "auto": detect per stream
     device: str = "auto"  # "auto" picks CUDA when CTranslate2 sees a GPU
     compute_type: str | None = None  # None: int8 on CPU, float16 on CUDA
     beam_size: int = 1
@@ -65,6 +66,7 @@ class TranscriptionEngine:
         self.compute_type = self.config.compute_type or default_compute
         self._model = self._load(self.model_path, device, self.compute_type)
         self.is_multilingual: bool = self._model.model.is_multilingual
+        self.language = validate_language(self.config.language, self.is_multilingual)
         self.vad = SileroVad()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-asr")
         self._vad_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-vad")

@@ -18,6 +18,7 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
+from app.core.languages import validate_language
 from app.core.transcriber import StreamSettings, StreamTranscriber
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,17 @@ class ProcessorConfig:
 
 
 class AudioProcessor:
+    """Raises LanguageError at construction for a language the engine's model cannot take."""
+
     def __init__(self, engine: TranscriptionEngine, config: ProcessorConfig | None = None) -> None:
         self.engine = engine
         self.config = config or ProcessorConfig()
-        language = self.config.language or engine.config.language
-        self._core = StreamTranscriber(self.config.stream, None if language in (None, "auto") else language)
+        language = (
+            validate_language(self.config.language, engine.is_multilingual)
+            if self.config.language
+            else engine.language
+        )
+        self._core = StreamTranscriber(self.config.stream, language)
         self._vad = engine.vad.stream()
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
