@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -14,12 +16,12 @@ from app import __version__
 from app.console import LivePrinter
 from app.core.decoding import AudioDecodeError, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
-from app.core.feed import feed_samples
+from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.models import DEFAULT_MODEL, ModelError
-from app.core.processor import AudioProcessor, ProcessorConfig
 from app.paths import demo_sample
+from app.server.server import AsrServer, ServerSettings, ServerStartError
 from app.transcript.export import EXPORTERS, FORMATS
 
 log = logging.getLogger("sayline")
@@ -47,26 +49,12 @@ def load_engine(model: str, language: str) -> TranscriptionEngine:
     return TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
 
 
-def read_audio(path: str) -> np.ndarray:
-    return np.concatenate(list(decode_file(path)))
-
-
 async def stream_through(
     engine: TranscriptionEngine, samples: np.ndarray, realtime: bool, printer: LivePrinter | None
 ) -> FrontData:
-    """Stream samples through one AudioProcessor, printing as lines commit; return the last update."""
-    processor = AudioProcessor(engine, ProcessorConfig(live=realtime, step_s=0.5 if realtime else 1.0))
-    feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
-    final = FrontData()
-    try:
-        async for update in processor.results():
-            final = update
-            if printer:
-                printer.update(update)
-        await feeder
-    finally:
-        feeder.cancel()
-        await processor.cleanup()
+    """Stream samples through one AudioProcessor, printing lines as they commit."""
+    on_update = printer.update if printer else None
+    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update)
     if printer:
         printer.finish(final)
     if final.status == STATUS_ERROR:
@@ -75,7 +63,7 @@ async def stream_through(
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
-    samples = read_audio(args.file)
+    samples = decode_file(args.file)
     engine = load_engine(args.model, args.language)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
@@ -88,7 +76,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     sample = demo_sample()
-    samples = read_audio(str(sample))
+    samples = decode_file(str(sample))
     engine = load_engine(args.model, args.language)
     print(f"Captioning {sample.name} live ({len(samples) / 16000:.0f} s, real time):\n", flush=True)
     try:
@@ -96,6 +84,34 @@ def run_demo(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    engine = load_engine(args.model, args.language)
+    settings = ServerSettings(host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token)
+    try:
+        asyncio.run(serve_until_interrupted(AsrServer(engine, settings)))
+    finally:
+        engine.close()
+    return 0
+
+
+async def serve_until_interrupted(server: AsrServer) -> None:
+    """Serve until Ctrl+C or SIGTERM, then close every session and free the port."""
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
+            loop.add_signal_handler(signum, stop.set)
+    if server.exposed_without_token:
+        print(f"Warning: listening on {server.settings.host} without --token.", file=sys.stderr)
+    print(f"Sayline server ready: {server.asr_url}  (page: {server.http_url})", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("Stopping: closing sessions…", file=sys.stderr, flush=True)
+        await server.stop()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--format", choices=FORMATS, default="txt", help="final transcript format")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="do not print lines as they commit")
     transcribe.set_defaults(handler=run_transcribe)
+
+    server = commands.add_parser("serve", help="serve the /asr WebSocket protocol and the caption page")
+    add_model_options(server)
+    server.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    server.add_argument("--port", type=int, default=8000)
+    server.add_argument(
+        "--pcm-input", action="store_true", help="clients send raw s16le 16 kHz PCM (AudioWorklet)"
+    )
+    server.add_argument("--token", help="require ?token=… from clients")
+    server.set_defaults(handler=run_serve)
     return parser
 
 
@@ -139,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
     try:
         return args.handler(args)
-    except (CliError, ModelError, AudioDecodeError, LanguageError) as exc:
+    except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError) as exc:
         print(f"sayline: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -70,7 +70,7 @@ def load_clips(set_dir: Path, limit: int | None) -> list[Clip]:
 
 
 def read_audio(path: Path) -> np.ndarray:
-    return np.concatenate(list(decode_file(path)))
+    return decode_file(path)
 
 
 def stream_language(mode: str, clip: Clip) -> str | None:

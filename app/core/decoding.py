@@ -7,9 +7,10 @@ so bytes can arrive in arbitrary pieces, as a browser's MediaRecorder sends them
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +83,8 @@ def _decode_container(container: Any, emit: Callable[[np.ndarray], None]) -> int
     return total
 
 
-def decode_file(path: str | Path) -> Iterator[np.ndarray]:
-    """Yield a file's audio as 16 kHz mono float32 blocks, whatever its format and rate."""
-    import av
-
+def decode_file(path: str | Path) -> np.ndarray:
+    """A file's audio as 16 kHz mono float32, whatever its format and sample rate."""
     path = Path(path)
     if not path.exists():
         raise AudioDecodeError(f"No such file: {path}")
@@ -93,22 +92,34 @@ def decode_file(path: str | Path) -> Iterator[np.ndarray]:
         raise AudioDecodeError(f"{path} is a folder, not an audio file.")
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"{path} is empty.")
+    return _decode_whole(str(path), str(path))
+
+
+def decode_bytes(data: bytes, label: str) -> np.ndarray:
+    """Like :func:`decode_file` for an upload held in memory; ``label`` names it in errors."""
+    if not data:
+        raise AudioDecodeError(f"{label} is empty.")
+    return _decode_whole(io.BytesIO(data), label)
+
+
+def _decode_whole(source: Any, label: str) -> np.ndarray:
+    import av
+
     blocks: list[np.ndarray] = []
     try:
-        with av.open(str(path), mode="r") as container:
-            total = _decode_container(container, blocks.append)
+        with av.open(source, mode="r") as container:
+            _decode_container(container, blocks.append)
     except _NoAudioTrack:
-        raise AudioDecodeError(f"{path} has no audio track.") from None
+        raise AudioDecodeError(f"{label} has no audio track.") from None
     except (av.error.FFmpegError, ValueError) as exc:
         if not blocks:
-            raise AudioDecodeError(
-                f"{path} is not an audio file Sayline can read ({_describe(exc)})."
-            ) from None
-        total = sum(map(len, blocks))
-        log.warning("%s is damaged after %.1f s; using what decoded", path, total / SAMPLE_RATE)
-    if total == 0:
-        raise AudioDecodeError(f"{path} contains no audio.")
-    yield from blocks
+            reason = _describe(exc)
+            raise AudioDecodeError(f"{label} is not an audio file Sayline can read ({reason}).") from None
+        seconds = sum(map(len, blocks)) / SAMPLE_RATE
+        log.warning("%s is damaged after %.1f s; using what decoded", label, seconds)
+    if not blocks:
+        raise AudioDecodeError(f"{label} contains no audio.")
+    return np.concatenate(blocks)
 
 
 class _ByteFeed:

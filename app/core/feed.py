@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE, float_to_pcm16
-from app.core.processor import AudioProcessor
+from app.core.engine import TranscriptionEngine
+from app.core.frontdata import FrontData
+from app.core.processor import AudioProcessor, ProcessorConfig
 
 
 async def feed_samples(
@@ -29,3 +32,32 @@ async def feed_samples(
         await processor.process_audio(pcm[offset:offset + step])
     if end:
         await processor.process_audio(b"")
+
+
+async def stream_samples(
+    engine: TranscriptionEngine,
+    samples: np.ndarray,
+    *,
+    realtime: bool = False,
+    language: str | None = None,
+    on_update: Callable[[FrontData], None] | None = None,
+) -> FrontData:
+    """Stream whole audio through one AudioProcessor; return the final update.
+
+    Real-time streams decode every 0.5 s as a live source would; faster-than-real-time
+    ones every 1 s of audio, since nobody is waiting for each word.
+    """
+    config = ProcessorConfig(live=realtime, step_s=0.5 if realtime else 1.0, language=language)
+    processor = AudioProcessor(engine, config)
+    feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
+    final = FrontData()
+    try:
+        async for update in processor.results():
+            final = update
+            if on_update:
+                on_update(update)
+        await feeder
+    finally:
+        feeder.cancel()
+        await processor.cleanup()
+    return final

@@ -1,0 +1,1 @@
+"""The `/asr` WebSocket server: a thin layer translating frames to the AudioProcessor API."""
