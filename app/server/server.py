@@ -16,6 +16,7 @@ from websockets.http11 import Request, Response
 from app.core.engine import TranscriptionEngine
 from app.server.routes import Routes
 from app.server.session import SessionOptions, serve_asr
+from app.server.upload import connection_class
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class AsrServer:
                 process_request=self._process_request,
                 max_size=self.settings.max_frame_bytes,
                 server_header=None,
+                create_connection=connection_class(self.engine),
+                open_timeout=None,  # the connection class times the request head itself
             )
         except OSError as exc:
             raise ServerStartError(
