@@ -1,0 +1,112 @@
+"""The /asr protocol's pure rules: query parsing, auth, config, full and diff encodings."""
+
+import pytest
+
+from app.core.frontdata import FrontData, Line
+from app.server.protocol import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_UNAUTHORIZED,
+    ProtocolError,
+    UpdateEncoder,
+    apply_message,
+    config_message,
+    parse_session,
+)
+
+
+def parse(path: str, token: str | None = None, multilingual: bool = True):
+    return parse_session(path, token=token, multilingual=multilingual)
+
+
+def test_defaults_and_valid_parameters():
+    assert parse("/asr") == parse("/asr?")
+    params = parse("/asr?language=de&mode=diff")
+    assert (params.language, params.mode, params.target_language) == ("de", "diff", "")
+    assert parse("/asr?language=auto").language == "auto"
+
+
+@pytest.mark.parametrize(
+    ("path", "multilingual", "message"),
+    [
+        ("/asr?mode=fast", True, "Unknown mode"),
+        ("/asr?language=xx", True, "Unknown language code"),
+        ("/asr?language=fr", False, "English only"),
+        ("/asr?target_language=de", True, "Translation"),
+        ("/asr?mode=full&mode=diff", True, "twice"),
+    ],
+)
+def test_bad_values_are_4400_with_a_sentence(path, multilingual, message):
+    with pytest.raises(ProtocolError, match=message) as refused:
+        parse(path, multilingual=multilingual)
+    assert refused.value.code == CLOSE_BAD_REQUEST
+
+
+@pytest.mark.parametrize("path", ["/asr", "/asr?token=wrong", "/asr?token=", "/asr?token=secre"])
+def test_a_missing_or_wrong_token_is_4401_before_anything_else(path):
+    with pytest.raises(ProtocolError) as refused:
+        parse(path + ("&" if "?" in path else "?") + "mode=bogus", token="secret")
+    assert refused.value.code == CLOSE_UNAUTHORIZED
+    assert str(refused.value) == ""
+
+
+def test_the_right_token_is_accepted():
+    assert parse("/asr?token=secret&mode=diff", token="secret").mode == "diff"
+
+
+def test_config_message():
+    assert config_message(True, "diff") == {"type": "config", "useAudioWorklet": True, "mode": "diff"}
+
+
+def line(text: str, start: float, speaker: int = 1) -> Line:
+    return Line(speaker, text, start, start + 1.0, "", "en")
+
+
+# A realistic sequence: the last line grows, new lines appear, a silence line grows.
+SEQUENCE = [
+    FrontData(),
+    FrontData("active_transcription", (), " hel"),
+    FrontData("active_transcription", (line("Hello", 0.5),), " the"),
+    FrontData("active_transcription", (line("Hello there.", 0.5),), ""),
+    FrontData("active_transcription", (line("Hello there.", 0.5),), "", remaining_time_transcription=0.4),
+    FrontData("active_transcription", (line("Hello there.", 0.5), Line(-2, "", 1.5, 3.6))),
+    FrontData("active_transcription", (line("Hello there.", 0.5), Line(-2, "", 1.5, 4.8))),
+    FrontData("active_transcription", (line("Hello there.", 0.5), Line(-2, "", 1.5, 4.8), line("Bye", 5))),
+    FrontData("active_transcription", (line("Hello there.", 0.5), Line(-2, "", 1.5, 4.8), line("Bye.", 5))),
+]
+
+
+def test_full_mode_sends_whole_states_and_skips_repeats():
+    encoder = UpdateEncoder("full")
+    sent = [encoder.encode(update) for update in [*SEQUENCE, SEQUENCE[-1]]]
+    assert sent[-1] is None
+    assert sent[-2] == SEQUENCE[-1].to_dict()
+
+
+def test_diff_mode_rebuilds_exactly_what_full_mode_shows():
+    encoder = UpdateEncoder("diff")
+    lines: list[dict] = []
+    messages = [m for m in (encoder.encode(u) for u in SEQUENCE) if m is not None]
+    assert messages[0]["type"] == "snapshot" and messages[0]["seq"] == 0
+    for message, update in zip(messages, SEQUENCE, strict=True):
+        lines = apply_message(lines, message)
+        assert lines == update.to_dict()["lines"]
+        assert message["buffer_transcription"] == update.buffer_transcription
+    assert [m["seq"] for m in messages] == list(range(len(messages)))
+    growing = messages[3]
+    assert growing["lines_pruned"] == 1 and growing["n_lines"] == 1
+    assert growing["new_lines"][0]["text"] == "Hello there."
+
+
+def test_diff_rule_holds_for_arbitrary_rewrites():
+    encoder = UpdateEncoder("diff")
+    states = [(line("a", 0), line("b", 1), line("c", 2)), (line("a", 0), line("x", 1)), ()]
+    lines: list[dict] = []
+    for state in states:
+        message = encoder.encode(FrontData("active_transcription", state))
+        lines = apply_message(lines, message)
+        assert lines == [item.to_dict() for item in state]
+
+
+def test_a_client_out_of_step_is_detected():
+    with pytest.raises(ValueError, match="expected"):
+        apply_message([], {"type": "diff", "seq": 3, "n_lines": 2, "lines_pruned": 0, "new_lines": []})
