@@ -114,10 +114,19 @@ async def serve_until_interrupted(server: AsrServer) -> None:
         await server.stop()
 
 
+def run_gui_command(args: argparse.Namespace) -> int:
+    from app.gui.app import run_gui
+
+    return run_gui()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sayline",
-        description="Live, offline captions. Without a command, runs the headless live demo.",
+        description=(
+            "Live, offline captions. Without a command: the desktop app when a display is "
+            "available, else the headless live demo."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"sayline {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -129,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
             help="base (default, multilingual), tiny.en, or a faster-whisper model folder",
         )
         sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
+
+    gui = commands.add_parser("gui", help="the desktop app (main window and caption overlay)")
+    gui.set_defaults(handler=run_gui_command)
 
     demo = commands.add_parser("demo", help="caption the bundled speech sample live, in real time")
     add_model_options(demo)
@@ -162,7 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command is None:
-        args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
+        from app.gui.app import display_available
+
+        default = "gui" if display_available() else "demo"
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), default])
     try:
         return args.handler(args)
     except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError) as exc:

@@ -1,0 +1,117 @@
+"""The engine thread: one asyncio loop owning the engine, the live session and the server.
+
+The GUI never waits on it: it submits coroutines with ``run_coroutine_threadsafe`` and
+hears back through callbacks (which the Qt bridge turns into queued signals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from app.core.engine import EngineConfig, TranscriptionEngine
+from app.core.models import Progress
+from app.live import LiveCallbacks, LiveSession, LiveSource
+from app.server.server import AsrServer, ServerSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class EngineHost:
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sayline-engine", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        self.engine: TranscriptionEngine | None = None
+        self._session: LiveSession | None = None
+        self._server: AsrServer | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.call_soon(self._ready.set)
+        self._loop.run_forever()
+        self._loop.close()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    @property
+    def captioning(self) -> bool:
+        return self._session is not None
+
+    @property
+    def server(self) -> AsrServer | None:
+        return self._server
+
+    async def load_engine(
+        self, config: EngineConfig, progress: Progress | None = None
+    ) -> TranscriptionEngine:
+        """Load (or switch) the model off the loop, so running streams keep going meanwhile."""
+        if self.engine is not None and self.engine.config == config:
+            return self.engine
+        if self._session is not None or self._server is not None:
+            raise RuntimeError("Stop captioning and the server before switching the model.")
+        engine = await asyncio.to_thread(TranscriptionEngine, config, progress)
+        old, self.engine = self.engine, engine
+        if old is not None:
+            await asyncio.to_thread(old.close)
+        return engine
+
+    async def start_live(
+        self, sources: list[LiveSource], callbacks: LiveCallbacks, language: str | None
+    ) -> None:
+        if self.engine is None:
+            raise RuntimeError("The speech model is not loaded yet.")
+        if self._session is not None:
+            return
+        session = LiveSession(self.engine, sources, callbacks, language)
+        try:
+            await session.start()
+        except Exception:
+            await session.stop()
+            raise
+        self._session = session
+
+    async def stop_live(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.stop()
+
+    async def start_server(self, settings: ServerSettings) -> str:
+        if self.engine is None:
+            raise RuntimeError("The speech model is not loaded yet.")
+        if self._server is None:
+            server = AsrServer(self.engine, settings)
+            await server.start()
+            self._server = server
+        return self._server.asr_url
+
+    async def stop_server(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
+
+    async def _close_all(self) -> None:
+        await self.stop_live()
+        await self.stop_server()
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.close)
+            self.engine = None
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Finish every stream (final words are committed), stop the server, end the thread."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self.submit(self._close_all()).result(timeout)
+        except Exception:
+            log.exception("shutting the engine down failed")
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)

@@ -1,0 +1,78 @@
+"""The only door between the Qt thread and the engine thread.
+
+Calls go out with ``EngineHost.submit`` (never waited on); results come back as Qt
+signals emitted from the engine thread, which Qt queues onto the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.engine import EngineConfig
+from app.engine_host import EngineHost
+from app.live import LiveCallbacks, LiveSource
+from app.server.server import ServerSettings
+
+log = logging.getLogger(__name__)
+
+
+class EngineBridge(QObject):
+    model_progress = Signal(int, int)  # bytes done, total (first-run preparation)
+    model_ready = Signal(str)  # model name
+    captioning_changed = Signal(bool)
+    update = Signal(str, object)  # source label, FrontData
+    capture_state = Signal(str, str, str)  # source label, state, message
+    level = Signal(str, float)  # source label, dBFS
+    server_changed = Signal(str)  # ws:// URL, or "" when stopped
+    error = Signal(str)  # one sentence for the user
+
+    def __init__(self, host: EngineHost | None = None) -> None:
+        super().__init__()
+        self.host = host or EngineHost()
+        self._callbacks = LiveCallbacks(
+            on_update=self.update.emit,
+            on_capture_state=self.capture_state.emit,
+            on_level=self.level.emit,
+        )
+
+    def _watch(self, future: Future, on_success=None) -> None:
+        """Report a failure as a sentence; the GUI thread never blocks on ``future``."""
+
+        def done(f: Future) -> None:
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                log.error("engine call failed: %s", exc, exc_info=exc)
+                self.error.emit(str(exc) or exc.__class__.__name__)
+            elif on_success is not None:
+                on_success(f.result())
+
+        future.add_done_callback(done)
+
+    def load_model(self, model: str, language: str) -> None:
+        config = EngineConfig(model=model, language=language)
+        future = self.host.submit(self.host.load_engine(config, self.model_progress.emit))
+        self._watch(future, lambda engine: self.model_ready.emit(engine.model_name))
+
+    def start(self, sources: list[LiveSource], language: str | None) -> None:
+        future = self.host.submit(self.host.start_live(sources, self._callbacks, language))
+        self._watch(future, lambda _: self.captioning_changed.emit(True))
+
+    def stop(self) -> None:
+        future = self.host.submit(self.host.stop_live())
+        self._watch(future, lambda _: self.captioning_changed.emit(False))
+
+    def start_server(self, port: int) -> None:
+        future = self.host.submit(self.host.start_server(ServerSettings(port=port)))
+        self._watch(future, self.server_changed.emit)
+
+    def stop_server(self) -> None:
+        self._watch(self.host.submit(self.host.stop_server()), lambda _: self.server_changed.emit(""))
+
+    def shutdown(self) -> None:
+        """Blocking, on purpose: at quit the final words must reach the autosave first."""
+        self.host.shutdown()

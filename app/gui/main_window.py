@@ -1,0 +1,434 @@
+"""The main window: start/stop, sources, language and model, the transcript, export, server."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.audio.capture import CaptureSource
+from app.audio.devices import AudioError, list_input_devices
+from app.core.frontdata import FrontData
+from app.gui.bridge import EngineBridge
+from app.gui.overlay import CaptionOverlay
+from app.gui.settings import Settings, save_settings
+from app.gui.transcript_view import TranscriptModel
+from app.live import LiveSource
+from app.paths import resources_dir
+from app.transcript.export import EXPORTERS
+from app.transcript.record import SessionRecord, latest_session
+
+log = logging.getLogger(__name__)
+
+SOURCES = {"microphone": "Microphone", "system": "System audio", "both": "Both (meeting)"}
+LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Français", "es": "Español",
+             "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
+             "ja": "日本語"}
+MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
+MEETING_LABELS = ("You", "Others")
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resources_dir() / "icons" / "sayline.svg"))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, bridge: EngineBridge, settings_warning: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.bridge = bridge
+        self.record: SessionRecord | None = None
+        self._captioning = False
+        self._model_ready = False
+        self.setWindowTitle("Sayline")
+        self.setWindowIcon(app_icon())
+        self.overlay = CaptionOverlay()
+        self.overlay.apply_settings(settings)
+        self.overlay.restore_geometry(settings)
+        self.overlay.geometry_changed.connect(self._remember_overlay_geometry)
+        self.overlay.click_through_changed.connect(self._sync_click_through)
+        self.transcript = TranscriptModel()
+        self.transcript.label_for = lambda entry: entry.source
+        self._build()
+        self._connect_bridge()
+        self._build_tray()
+        self._save_timer = QTimer(self, singleShot=True, interval=500, timeout=self._save_settings)
+        if settings_warning:
+            self.show_error(settings_warning)
+        self._load_model()
+        if settings.overlay_visible:
+            self.overlay.show()
+
+    # -- layout -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        self.error_banner = QLabel(wordWrap=True, visible=False, objectName="errorBanner")
+        self.error_banner.setStyleSheet("background:#5c1f24;color:#ffd7d7;padding:8px;border-radius:6px;")
+        layout.addWidget(self.error_banner)
+
+        controls = QHBoxLayout()
+        self.start_button = QPushButton("Start", enabled=False, objectName="startButton")
+        self.start_button.setMinimumWidth(110)
+        self.start_button.clicked.connect(self.toggle_captioning)
+        controls.addWidget(self.start_button)
+        self.source_combo = self._combo(SOURCES, self.settings.source, "source")
+        controls.addWidget(QLabel("Source"))
+        controls.addWidget(self.source_combo)
+        self.device_combo = QComboBox(objectName="deviceCombo")
+        self.device_combo.setMinimumWidth(180)
+        controls.addWidget(self.device_combo)
+        self.level_meter = QProgressBar(minimum=-60, maximum=0, value=-60, textVisible=False)
+        self.level_meter.setFixedWidth(90)
+        self.level_meter.setToolTip("Input level")
+        controls.addWidget(self.level_meter)
+        controls.addStretch(1)
+        controls.addWidget(QLabel("Language"))
+        self.language_combo = self._combo(LANGUAGES, self.settings.language, "language")
+        controls.addWidget(self.language_combo)
+        controls.addWidget(QLabel("Model"))
+        self.model_combo = self._combo(MODELS, self.settings.model, "model")
+        controls.addWidget(self.model_combo)
+        layout.addLayout(controls)
+        self._fill_devices()
+
+        self.transcript_view = QListView(objectName="transcriptView")
+        self.transcript_view.setModel(self.transcript)
+        self.transcript_view.setWordWrap(True)
+        self.transcript_view.setUniformItemSizes(False)
+        self.transcript_view.setStyleSheet(
+            "QListView{font-size:15px;padding:6px;} QListView::item{padding:3px;}"
+        )
+        layout.addWidget(self.transcript_view, 1)
+        self.buffer_label = QLabel(wordWrap=True, objectName="bufferLabel")
+        self.buffer_label.setStyleSheet("color:#8a8f98;font-style:italic;font-size:15px;")
+        layout.addWidget(self.buffer_label)
+
+        actions = QHBoxLayout()
+        copy_button = QPushButton("Copy")
+        copy_button.clicked.connect(self.copy_transcript)
+        actions.addWidget(copy_button)
+        export_button = QPushButton("Export")
+        export_menu = QMenu(export_button)
+        for fmt in EXPORTERS:
+            export_menu.addAction(fmt.upper(), lambda f=fmt: self.export_transcript(f))
+        export_button.setMenu(export_menu)
+        actions.addWidget(export_button)
+        reopen = QPushButton("Open last session")
+        reopen.clicked.connect(self.open_last_session)
+        actions.addWidget(reopen)
+        actions.addStretch(1)
+        self.overlay_check = QCheckBox("Overlay", checked=self.settings.overlay_visible)
+        self.overlay_check.toggled.connect(self.set_overlay_visible)
+        actions.addWidget(self.overlay_check)
+        self.click_through_check = QCheckBox("Click-through", checked=self.settings.click_through)
+        self.click_through_check.toggled.connect(self.overlay.set_click_through)
+        actions.addWidget(self.click_through_check)
+        actions.addSpacing(16)
+        self.server_check = QCheckBox("Local server", objectName="serverCheck")
+        self.server_check.toggled.connect(self.set_server_enabled)
+        actions.addWidget(self.server_check)
+        self.port_spin = QSpinBox(minimum=1024, maximum=65535, value=self.settings.server_port)
+        actions.addWidget(self.port_spin)
+        self.server_url = QLabel("off", objectName="serverUrl")
+        self.server_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        actions.addWidget(self.server_url)
+        self.copy_url = QPushButton("Copy URL", enabled=False)
+        self.copy_url.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.server_url.text()))
+        actions.addWidget(self.copy_url)
+        self.copy_page = QPushButton("Copy page link", enabled=False)
+        self.copy_page.clicked.connect(self._copy_page_link)
+        actions.addWidget(self.copy_page)
+        layout.addLayout(actions)
+
+        self.progress = QProgressBar(maximumWidth=220, visible=False)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.setCentralWidget(central)
+        self.resize(1000, 620)
+        self._shortcuts()
+
+    def _combo(self, options: dict[str, str], current: str, setting: str) -> QComboBox:
+        combo = QComboBox(objectName=f"{setting}Combo")
+        for key, label in options.items():
+            combo.addItem(label, key)
+        index = combo.findData(current)
+        combo.setCurrentIndex(max(index, 0))
+        combo.currentIndexChanged.connect(lambda _: self._option_changed(setting, combo.currentData()))
+        return combo
+
+    def _shortcuts(self) -> None:
+        for keys, handler in (
+            ("Ctrl+Return", self.toggle_captioning),
+            ("Ctrl+Shift+O", lambda: self.overlay_check.toggle()),
+            ("Ctrl+Shift+T", lambda: self.click_through_check.toggle()),
+            ("Ctrl+Shift+C", self.copy_transcript),
+            ("Ctrl+E", lambda: self.export_transcript("txt")),
+            ("Ctrl+Q", self.close),
+        ):
+            action = QAction(self, shortcut=QKeySequence(keys), triggered=handler)
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            self.addAction(action)
+
+    def _build_tray(self) -> None:
+        self.tray: QSystemTrayIcon | None = None
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        self.tray = QSystemTrayIcon(app_icon(), self)
+        menu = QMenu(self)
+        self.tray_toggle = menu.addAction("Start captions", self.toggle_captioning)
+        menu.addAction("Show overlay", lambda: self.overlay_check.setChecked(True))
+        menu.addAction("Turn off click-through", lambda: self.click_through_check.setChecked(False))
+        menu.addAction("Show window", self.showNormal)
+        menu.addSeparator()
+        menu.addAction("Quit", self.close)
+        self.tray.setContextMenu(menu)
+        self.tray.setToolTip("Sayline")
+        self.tray.show()
+
+    def _fill_devices(self) -> None:
+        self.device_combo.clear()
+        self.device_combo.addItem("Default microphone", None)
+        try:
+            devices = list_input_devices()
+        except AudioError as exc:
+            self.show_error(str(exc))
+            devices = []
+        for device in devices:
+            mark = " (default)" if device.is_default else ""
+            self.device_combo.addItem(f"{device.name} · {device.host_api}{mark}", device.id)
+        index = self.device_combo.findData(self.settings.input_device_id)
+        self.device_combo.setCurrentIndex(max(index, 0))
+        self.device_combo.currentIndexChanged.connect(
+            lambda _: self._option_changed("input_device_id", self.device_combo.currentData())
+        )
+
+    # -- engine -----------------------------------------------------------------------
+
+    def _connect_bridge(self) -> None:
+        self.bridge.model_progress.connect(self._model_progress)
+        self.bridge.model_ready.connect(self._on_model_ready)
+        self.bridge.captioning_changed.connect(self._on_captioning_changed)
+        self.bridge.update.connect(self.on_update)
+        self.bridge.capture_state.connect(self._on_capture_state)
+        self.bridge.level.connect(lambda _label, dbfs: self.level_meter.setValue(int(max(-60.0, dbfs))))
+        self.bridge.server_changed.connect(self._on_server_changed)
+        self.bridge.error.connect(self._on_engine_error)
+
+    def _load_model(self) -> None:
+        self._model_ready = False
+        self.start_button.setEnabled(False)
+        self.statusBar().showMessage(f"Loading the {self.settings.model} model…")
+        self.bridge.load_model(self.settings.model, self.settings.language)
+
+    def _model_progress(self, done: int, total: int) -> None:
+        self.progress.setVisible(done < total)
+        self.progress.setMaximum(100)
+        self.progress.setValue(int(100 * done / max(total, 1)))
+        self.statusBar().showMessage("Preparing the model (first run only)…")
+
+    def _on_model_ready(self, name: str) -> None:
+        self._model_ready = True
+        self.progress.setVisible(False)
+        self.start_button.setEnabled(True)
+        self.statusBar().showMessage(f"Ready: {name} model loaded. Press Start (Ctrl+Return).", 8000)
+        if self.settings.server_enabled and not self.server_check.isChecked():
+            self.server_check.setChecked(True)
+
+    def _sources(self) -> list[LiveSource]:
+        microphone = CaptureSource(kind="microphone", device_id=self.settings.input_device_id)
+        system = CaptureSource(kind="system")
+        if self.settings.source == "both":
+            return [LiveSource(MEETING_LABELS[0], microphone), LiveSource(MEETING_LABELS[1], system)]
+        return [LiveSource("", system if self.settings.source == "system" else microphone)]
+
+    def toggle_captioning(self) -> None:
+        if not self._model_ready:
+            return
+        self.start_button.setEnabled(False)
+        if self._captioning:
+            self.statusBar().showMessage("Finishing the last words…")
+            self.bridge.stop()
+            return
+        self.hide_error()
+        self.record = SessionRecord.new_autosaved()
+        self.transcript.set_rows([])
+        language = None if self.settings.language == "auto" else self.settings.language
+        self.statusBar().showMessage("Starting…")
+        self.bridge.start(self._sources(), language)
+
+    def _on_captioning_changed(self, running: bool) -> None:
+        self._captioning = running
+        self.start_button.setEnabled(True)
+        self.start_button.setText("Stop" if running else "Start")
+        for combo in (self.source_combo, self.device_combo, self.language_combo, self.model_combo):
+            combo.setEnabled(not running)
+        if self.tray is not None:
+            self.tray_toggle.setText("Stop captions" if running else "Start captions")
+        if running:
+            self.statusBar().showMessage("Captioning.")
+        else:
+            if self.record is not None:
+                self.record.close()
+                self.statusBar().showMessage(f"Stopped. Transcript saved to {self.record.log_path}.")
+
+    def on_update(self, label: str, update: FrontData) -> None:
+        if self.record is None:
+            return
+        if self.record.apply(label, update):
+            self.transcript.set_rows(self.record.lines)
+            self.transcript_view.scrollToBottom()
+        buffers = " ".join(b.strip() for b in self.record.buffers.values() if b.strip())
+        self.buffer_label.setText(buffers)
+        if update.error:
+            self.show_error(update.error)
+        self.overlay.show_update(self._overlay_update(update))
+
+    def _overlay_update(self, latest: FrontData) -> FrontData:
+        """Meeting mode merges both sources; each keeps its own speaker colour and label."""
+        assert self.record is not None
+        if len(self.record.buffers) <= 1:
+            return latest
+        lines = tuple(
+            replace(entry.line, speaker=MEETING_LABELS.index(entry.source) + 1)
+            for entry in self.record.lines
+            if entry.source in MEETING_LABELS
+        )
+        buffer = " ".join(b.strip() for b in self.record.buffers.values() if b.strip())
+        return replace(latest, lines=lines, buffer_transcription=buffer)
+
+    def _on_capture_state(self, label: str, state: str, message: str) -> None:
+        who = f"{label}: " if label else ""
+        if state == "lost":
+            self.show_error(f"{who}{message}")
+        elif state == "recovered":
+            self.hide_error()
+            self.statusBar().showMessage(f"{who}{message}", 6000)
+
+    def _on_engine_error(self, message: str) -> None:
+        self.start_button.setEnabled(self._model_ready)
+        self.show_error(message)
+
+    # -- server -----------------------------------------------------------------------
+
+    def set_server_enabled(self, enabled: bool) -> None:
+        self._option_changed("server_enabled", enabled)
+        self.port_spin.setEnabled(not enabled)
+        if enabled:
+            self._option_changed("server_port", self.port_spin.value())
+            self.bridge.start_server(self.port_spin.value())
+        else:
+            self.bridge.stop_server()
+
+    def _on_server_changed(self, url: str) -> None:
+        self.server_url.setText(url or "off")
+        self.copy_url.setEnabled(bool(url))
+        self.copy_page.setEnabled(bool(url))
+
+    def _copy_page_link(self) -> None:
+        url = self.server_url.text()
+        QGuiApplication.clipboard().setText(url.replace("ws://", "http://").removesuffix("asr"))
+
+    # -- transcript -------------------------------------------------------------------
+
+    def copy_transcript(self) -> None:
+        QGuiApplication.clipboard().setText(self.transcript.plain_text())
+        self.statusBar().showMessage("Transcript copied.", 3000)
+
+    def export_transcript(self, fmt: str, path: str | None = None) -> Path | None:
+        if self.record is None:
+            self.show_error("There is no transcript to export yet.")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export transcript", f"transcript.{fmt}")
+            if not path:
+                return None
+        target = Path(path)
+        try:
+            target.write_text(EXPORTERS[fmt](self.record.as_update()), encoding="utf-8")
+        except OSError as exc:
+            self.show_error(f"Could not write {target}: {exc.strerror or exc}.")
+            return None
+        self.statusBar().showMessage(f"Exported to {target}.", 5000)
+        return target
+
+    def open_last_session(self) -> None:
+        if self._captioning:
+            self.show_error("Stop captioning before opening another session.")
+            return
+        path = latest_session()
+        if path is None:
+            self.show_error("No saved session yet.")
+            return
+        self.record = SessionRecord.reopen(path)
+        self.transcript.set_rows(self.record.lines)
+        self.statusBar().showMessage(f"Opened {path.name}.", 5000)
+
+    # -- settings, overlay, errors ----------------------------------------------------
+
+    def _option_changed(self, name: str, value) -> None:
+        if getattr(self.settings, name) == value:
+            return
+        setattr(self.settings, name, value)
+        self._save_timer.start()
+        if name in ("model", "language") and self._model_ready:
+            self._load_model()
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.show_error(f"Settings could not be saved: {exc.strerror or exc}.")
+
+    def _remember_overlay_geometry(self, screen_key: str, rect: list[int]) -> None:
+        self.settings.overlay_geometry = {**self.settings.overlay_geometry, screen_key: rect}
+        self._save_timer.start()
+
+    def _sync_click_through(self, on: bool) -> None:
+        self.click_through_check.setChecked(on)
+        self._option_changed("click_through", on)
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self.overlay.setVisible(visible)
+        self._option_changed("overlay_visible", visible)
+
+    def show_error(self, message: str) -> None:
+        self.error_banner.setText(message)
+        self.error_banner.setVisible(True)
+        log.warning("shown to user: %s", message)
+
+    def hide_error(self) -> None:
+        self.error_banner.setVisible(False)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Finish every stream first: the final words reach the transcript and its autosave."""
+        self.statusBar().showMessage("Finishing…")
+        self._save_timer.stop()
+        self._save_settings()
+        self.bridge.shutdown()
+        QGuiApplication.processEvents()  # deliver the final updates queued during shutdown
+        if self.record is not None:
+            self.record.close()
+        self.overlay.close()
+        if self.tray is not None:
+            self.tray.hide()
+        event.accept()

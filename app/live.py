@@ -1,0 +1,108 @@
+"""Live captioning from capture devices: one AudioProcessor per source, results to callbacks.
+
+The desktop app's engine thread runs this; it knows nothing of Qt. "Meeting mode" is
+simply two sources at once (the microphone labelled "You", system audio "Others"), each
+with its own processor, so their captions never mix inside one stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.audio.capture import AudioCapture, CaptureSource
+from app.core.decoding import float_to_pcm16
+from app.core.engine import TranscriptionEngine
+from app.core.frontdata import FrontData
+from app.core.processor import AudioProcessor, ProcessorConfig
+
+log = logging.getLogger(__name__)
+
+FINISH_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class LiveSource:
+    label: str  # "You", "Others", or "" when there is one source
+    source: CaptureSource
+
+
+@dataclass(frozen=True)
+class LiveCallbacks:
+    """Called on the engine thread; the GUI bridge turns them into Qt signals."""
+
+    on_update: Callable[[str, FrontData], None]
+    on_capture_state: Callable[[str, str, str], None]  # label, state, message
+    on_level: Callable[[str, float], None]  # label, dBFS
+
+
+class LiveSession:
+    def __init__(
+        self,
+        engine: TranscriptionEngine,
+        sources: list[LiveSource],
+        callbacks: LiveCallbacks,
+        language: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sources = sources
+        self.callbacks = callbacks
+        self.language = language
+        self._captures: list[AudioCapture] = []
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        """Open every source (raises AudioError with a sentence), then start streaming."""
+        for item in self.sources:
+            capture = AudioCapture(item.source, on_state=self._state_reporter(item.label))
+            capture.start()
+            self._captures.append(capture)
+        for item, capture in zip(self.sources, self._captures, strict=True):
+            processor = AudioProcessor(self.engine, ProcessorConfig(language=self.language, live=True))
+            self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
+
+    def _state_reporter(self, label: str) -> Callable[[str, str], None]:
+        def report(state: str, message: str) -> None:
+            self.callbacks.on_capture_state(label, state, message)
+
+        return report
+
+    async def _pump(self, label: str, capture: AudioCapture, processor: AudioProcessor) -> None:
+        """Audio in and updates out for one source; ends after the final update."""
+
+        async def feed() -> None:
+            try:
+                async for block in capture.blocks():
+                    self.callbacks.on_level(label, capture.level)
+                    await processor.process_audio(float_to_pcm16(block))
+            finally:
+                # Whatever ended the capture, the processor commits what it still holds.
+                await processor.process_audio(b"")
+
+        feeder = asyncio.create_task(feed())
+        try:
+            async for update in processor.results():
+                self.callbacks.on_update(label, update)
+        finally:
+            feeder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feeder
+            await processor.cleanup()
+
+    async def stop(self) -> None:
+        """Stop capturing and wait for each stream's final update, so no committed word is lost."""
+        for capture in self._captures:
+            capture.stop()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=FINISH_TIMEOUT_S)
+            for task in pending:
+                log.warning("a stream did not finish within %.0f s; cancelling it", FINISH_TIMEOUT_S)
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception():
+                    log.error("stream ended with an error", exc_info=task.exception())
+        self._captures.clear()
+        self._tasks.clear()

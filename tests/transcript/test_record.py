@@ -1,0 +1,57 @@
+"""The session record: merging sources, autosave that survives a crash, reopening, exports."""
+
+import json
+
+from app.core.frontdata import FrontData, Line
+from app.transcript.export import to_srt, to_txt
+from app.transcript.record import SessionRecord, latest_session, sessions_dir
+
+
+def update(*lines: Line, buffer: str = "") -> FrontData:
+    return FrontData("active_transcription", tuple(lines), buffer)
+
+
+def test_growing_lines_are_autosaved_as_revisions_and_reopen_to_the_latest(tmp_path):
+    path = tmp_path / "session.jsonl"
+    record = SessionRecord(path)
+    record.apply("", update(Line(1, "Hello", 0.0, 0.5)))
+    record.apply("", update(Line(1, "Hello there.", 0.0, 1.0), buffer=" how"))
+    changed = record.apply("", update(Line(1, "Hello there.", 0.0, 1.0), Line(1, "How are", 1.2, 1.6)))
+    assert [e.line.text for e in changed] == ["How are"]
+    # No close(): as after a crash. Every revision is already on disk.
+    revisions = [json.loads(raw) for raw in path.read_text().splitlines()]
+    assert [r["line"]["text"] for r in revisions] == ["Hello", "Hello there.", "How are"]
+    reopened = SessionRecord.reopen(path)
+    assert [e.line.text for e in reopened.lines] == ["Hello there.", "How are"]
+    record.close()
+
+
+def test_a_torn_last_write_is_skipped(tmp_path):
+    path = tmp_path / "session.jsonl"
+    record = SessionRecord(path)
+    record.apply("", update(Line(1, "Kept.", 0.0, 0.5)))
+    record.close()
+    with path.open("a") as log:
+        log.write('{"source": "", "index": 1, "line": {"speaker": 1, "te')
+    assert [e.line.text for e in SessionRecord.reopen(path).lines] == ["Kept."]
+
+
+def test_two_sources_merge_in_time_order():
+    record = SessionRecord()
+    record.apply("You", update(Line(1, "Can you hear me?", 0.0, 1.0), Line(1, "Good.", 4.0, 4.5)))
+    record.apply("Others", update(Line(1, "Yes, loud and clear.", 1.5, 3.0), buffer=" and"))
+    assert [(e.source, e.line.text) for e in record.lines] == [
+        ("You", "Can you hear me?"), ("Others", "Yes, loud and clear."), ("You", "Good."),
+    ]
+    assert record.buffers == {"You": "", "Others": " and"}
+    merged = record.as_update()
+    assert to_txt(merged).splitlines() == ["Can you hear me?", "Yes, loud and clear.", "Good."]
+    assert to_srt(merged).count(" --> ") == 3
+
+
+def test_latest_session_finds_the_newest_log():
+    first = SessionRecord.new_autosaved()
+    first.apply("", update(Line(1, "one", 0, 1)))
+    first.close()
+    assert first.log_path.parent == sessions_dir()
+    assert latest_session() == first.log_path
