@@ -1,4 +1,9 @@
-from app.core.hallucination import DecodedSegment, cut_repetition_loop, is_plausible, within_speech
+from app.core.hallucination import (
+    DecodedSegment,
+    cut_repetition_loop,
+    is_plausible,
+    within_speech,
+)
 from app.core.vad import SpeechRegion
 from app.core.words import TimedWord
 
@@ -36,3 +41,4 @@ def test_words_outside_speech_regions_are_dropped():
     kept = within_speech(words, [SpeechRegion(0.0, 1.0)])
     assert [w.key for w in kept] == ["one", "two", "three"]
     assert within_speech(words, []) == []
+

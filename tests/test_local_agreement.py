@@ -21,7 +21,7 @@ def test_commits_only_what_two_hypotheses_agree_on():
 def test_agreement_ignores_case_and_punctuation_and_keeps_the_newer_form():
     policy = LocalAgreement()
     policy.update(words((" hello", 0.0, 0.4), (" there", 0.4, 0.8)), 0.8)
-    committed = policy.update(words((" Hello,", 0.0, 0.4), (" there.", 0.4, 0.8)), 1.0)
+    committed = policy.update(words((" Hello,", 0.0, 0.4), (" there.", 0.4, 0.8)), 1.5)
     assert [w.text for w in committed] == [" Hello,", " there."]
 
 
@@ -66,3 +66,25 @@ def test_flush_commits_everything_pending():
 def test_unknown_policy_name_is_a_clear_error():
     with pytest.raises(ValueError, match="localagreement"):
         create_policy("nope")
+
+
+def test_agreed_words_at_the_very_end_of_the_audio_wait_for_more():
+    policy = LocalAgreement()
+    policy.update(words((" at", 0.0, 0.3), (" Digi", 0.3, 0.9)), 1.0)
+    committed = policy.update(words((" at", 0.0, 0.3), (" Digi", 0.3, 0.9)), 1.0)
+    assert [w.text for w in committed] == [" at"], "a word ending at the audio's edge may be cut off"
+    committed = policy.update(words((" at", 0.0, 0.3), (" Digium.", 0.3, 1.0)), 2.0)
+    assert committed == []
+    assert [w.text for w in policy.update(words((" at", 0.0, 0.3), (" Digium.", 0.3, 1.0)), 2.5)] == [
+        " Digium."
+    ]
+
+
+def test_a_committed_word_heard_again_with_another_spelling_is_dropped():
+    policy = LocalAgreement()
+    policy.update(words((" and", 4.6, 4.8), (" will", 4.8, 5.0)), 5.6)
+    policy.update(words((" and", 4.6, 4.8), (" will", 4.8, 5.0)), 5.6)
+    assert policy.committed_until == 5.0
+    policy.update(words((" we'll", 4.82, 5.05), (" be", 5.1, 5.3)), 6.0)
+    committed = policy.update(words((" we'll", 4.82, 5.05), (" be", 5.1, 5.3)), 6.0)
+    assert [w.text for w in committed] == [" be"]

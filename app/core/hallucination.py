@@ -92,3 +92,4 @@ def cut_repetition_loop(words: Sequence[TimedWord], min_repeats: int = 3) -> lis
             if repeats >= needed:
                 return list(words[:start + size])
     return list(words)
+

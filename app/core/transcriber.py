@@ -88,11 +88,12 @@ class StreamTranscriber:
         if pending_speech <= 0.0:
             self._idle()
             return None
+        speech_end = min(self.received_until, self.tracker.last_speech_end + self.settings.tail_pad_s)
         if stream_ended:
-            return self._request(self.received_until, final=True)
+            # Trailing silence is where Whisper invents words: stop where the speech stopped.
+            return self._request(self.received_until if self.tracker.in_speech else speech_end, final=True)
         if self.tracker.silence_duration >= self.settings.utterance_end_silence_s:
-            end = min(self.received_until, self.tracker.last_speech_end + self.settings.tail_pad_s)
-            return self._request(end, final=True)
+            return self._request(speech_end, final=True)
         if pending_speech < self.settings.min_speech_s:
             return None
         return self._request(self.received_until, final=False)

@@ -61,8 +61,7 @@ class MainWindow(QMainWindow):
         self._model_ready = False
         self.setWindowTitle("Sayline")
         self.setWindowIcon(app_icon())
-        self.overlay = CaptionOverlay()
-        self.overlay.apply_settings(settings)
+        self.overlay = CaptionOverlay(settings)
         self.overlay.restore_geometry(settings)
         self.overlay.geometry_changed.connect(self._remember_overlay_geometry)
         self.overlay.click_through_changed.connect(self._sync_click_through)
@@ -74,6 +73,7 @@ class MainWindow(QMainWindow):
         self._save_timer = QTimer(self, singleShot=True, interval=500, timeout=self._save_settings)
         if settings_warning:
             self.show_error(settings_warning)
+            self._save_timer.start()  # rewrite the file with the repaired values
         self._load_model()
         if settings.overlay_visible:
             self.overlay.show()
@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
         self.hide_error()
         self.record = SessionRecord.new_autosaved()
         self.transcript.set_rows([])
+        meeting_labels = {i + 1: name for i, name in enumerate(MEETING_LABELS)}
+        self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
         language = None if self.settings.language == "auto" else self.settings.language
         self.statusBar().showMessage("Starting…")
         self.bridge.start(self._sources(), language)
@@ -388,7 +390,7 @@ class MainWindow(QMainWindow):
     def _option_changed(self, name: str, value) -> None:
         if getattr(self.settings, name) == value:
             return
-        setattr(self.settings, name, value)
+        self.settings = replace(self.settings, **{name: value})
         self._save_timer.start()
         if name in ("model", "language") and self._model_ready:
             self._load_model()
@@ -400,7 +402,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"Settings could not be saved: {exc.strerror or exc}.")
 
     def _remember_overlay_geometry(self, screen_key: str, rect: list[int]) -> None:
-        self.settings.overlay_geometry = {**self.settings.overlay_geometry, screen_key: rect}
+        self.settings = self.settings.with_overlay_geometry(screen_key, rect)
         self._save_timer.start()
 
     def _sync_click_through(self, on: bool) -> None:

@@ -16,6 +16,12 @@ from app.core.words import TimedWord
 # heard when its middle (not its start) lies before the end of the last commit.
 _OVERLAP_TOLERANCE_S = 0.1
 _MAX_REPEATED_NGRAM = 5
+# A word this close to the end of the decoded audio may be cut off mid-way ("Digi-" for
+# "Digium") or carry a guessed full stop; it waits for the next decode even if agreed.
+TAIL_GUARD_S = 0.25
+# A fresh word lying mostly inside the last committed word is that word heard again,
+# often spelt differently ("will" then "we'll").
+_SAME_WORD_OVERLAP = 0.5
 
 
 class LocalAgreement:
@@ -38,7 +44,7 @@ class LocalAgreement:
         fresh = self._drop_already_committed(hypothesis)
         agreed: list[TimedWord] = []
         for old, new in zip(self._previous, fresh, strict=False):
-            if old.key != new.key:
+            if old.key != new.key or new.end > buffer_end - TAIL_GUARD_S:
                 break
             agreed.append(new)
         self._previous = fresh[len(agreed):]
@@ -69,4 +75,11 @@ class LocalAgreement:
             head = [w.key for w in fresh[:n]]
             if tail == head:
                 return fresh[n:]
+        while fresh and _hears_again(fresh[0], self._committed_tail[-1]):
+            fresh = fresh[1:]
         return fresh
+
+
+def _hears_again(word: TimedWord, committed: TimedWord) -> bool:
+    overlap = min(word.end, committed.end) - max(word.start, committed.start)
+    return overlap >= _SAME_WORD_OVERLAP * max(word.end - word.start, 1e-3)
