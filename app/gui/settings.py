@@ -1,0 +1,322 @@
+"""The app's settings: one typed, validated object, stored as JSON in the user's config folder.
+
+Pure Python on purpose (no Qt): the settings can be loaded, checked and tested without a display,
+and the engine thread can read a `Settings` value safely because it is frozen. A bad or partly
+bad file never stops the app: each unusable field falls back to its default on its own, the rest
+is kept, and the caller gets one sentence to show the user.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "Sayline"
+FILE_NAME = "settings.json"
+CONFIG_DIR_ENV = "SAYLINE_CONFIG_DIR"  # overrides the folder; tests point it at a temp dir
+FORMAT_VERSION = 1
+
+SOURCES = ("microphone", "system", "both")
+OVERLAY_LINES_RANGE = (1, 4)
+FONT_SIZE_RANGE = (12, 96)
+OPACITY_RANGE = (0.0, 1.0)
+PORT_RANGE = (1024, 65535)
+
+Rect = list[int]  # [x, y, w, h] in screen coordinates
+
+
+# --- one validator per kind of value; each returns the cleaned value or raises ValueError -------
+# The ValueError message is the "must be ..." half of the sentence the user sees.
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise ValueError("must be one of " + ", ".join(options))
+        return value
+
+    return check
+
+
+def _text(*, allow_empty: bool) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            raise ValueError("must be text" if allow_empty else "must be non-empty text")
+        return value.strip()
+
+    return check
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text or null")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _whole(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        # bool is an int subclass; a float like 28.0 is what some editors write for 28.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not low <= value <= high:
+            raise ValueError(f"must be a number from {low:g} to {high:g}")
+        return float(value)
+
+    return check
+
+
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _color(value: Any) -> str:
+    if not isinstance(value, str) or not _COLOR_RE.match(value):
+        raise ValueError("must be a colour written like #ffffff")
+    return value.lower()
+
+
+def _geometry_map(value: Any) -> dict[str, Rect]:
+    message = "must map screen names to [x, y, width, height]"
+    if not isinstance(value, Mapping):
+        raise ValueError(message)
+    cleaned: dict[str, Rect] = {}
+    for key, rect in value.items():
+        if not isinstance(key, str) or not key or not isinstance(rect, (list, tuple)) or len(rect) != 4:
+            raise ValueError(message)
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in rect) or min(rect[2:]) <= 0:
+            raise ValueError(message)
+        cleaned[key] = [int(n) for n in rect]
+    return cleaned
+
+
+def _speaker_names(value: Any) -> dict[str, str]:
+    message = 'must map speaker numbers to names, like {"1": "Dana"}'
+    if not isinstance(value, Mapping):
+        raise ValueError(message)
+    cleaned: dict[str, str] = {}
+    for key, name in value.items():
+        try:
+            number = int(key)  # JSON keys are strings; Python callers may pass ints
+        except (TypeError, ValueError):
+            raise ValueError(message) from None
+        if isinstance(key, bool) or not isinstance(name, str):
+            raise ValueError(message)
+        if name.strip():
+            cleaned[str(number)] = name.strip()
+    return cleaned
+
+
+def _qt_state(value: Any) -> str | None:
+    """Qt's saveGeometry() bytes, base64-encoded so they fit in JSON."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        base64.b64decode(value, validate=True)
+    except (TypeError, binascii.Error):
+        raise ValueError("must be base64 text or null") from None
+    return value
+
+
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "source": _choice(SOURCES),
+    "input_device_id": _optional_text,
+    "language": _text(allow_empty=False),
+    "model": _text(allow_empty=False),
+    "overlay_visible": _flag,
+    "overlay_lines": _whole(*OVERLAY_LINES_RANGE),
+    "font_family": _text(allow_empty=True),
+    "font_size": _whole(*FONT_SIZE_RANGE),
+    "text_color": _color,
+    "background_color": _color,
+    "background_opacity": _number(*OPACITY_RANGE),
+    "outline": _flag,
+    "click_through": _flag,
+    "overlay_geometry": _geometry_map,
+    "server_enabled": _flag,
+    "server_port": _whole(*PORT_RANGE),
+    "speaker_names": _speaker_names,
+    "window_geometry": _qt_state,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the user can choose, with the defaults a first run gets.
+
+    Frozen so a value can be handed to another thread without copying; change it with
+    `dataclasses.replace(settings, font_size=32)` (which validates again) or the helpers below.
+    Constructing one with a bad value raises ValueError: a `Settings` in memory is always valid.
+    """
+
+    source: str = "microphone"  # "microphone" | "system" | "both" (meeting mode)
+    input_device_id: str | None = None  # None: the system's default input
+    language: str = "auto"
+    model: str = "base"
+    overlay_visible: bool = True
+    overlay_lines: int = 2
+    font_family: str = ""  # "": the platform's default sans-serif face
+    font_size: int = 28  # points
+    text_color: str = "#ffffff"
+    background_color: str = "#000000"
+    background_opacity: float = 0.55
+    outline: bool = True
+    click_through: bool = False
+    # screen key (see overlay.screen_key) -> [x, y, w, h]; the last entry is the most recent.
+    overlay_geometry: dict[str, Rect] = field(default_factory=dict)
+    server_enabled: bool = False
+    server_port: int = 8000
+    speaker_names: dict[str, str] = field(default_factory=dict)  # {"1": "Dana"}
+    window_geometry: str | None = None  # base64 of QMainWindow.saveGeometry()
+
+    def __post_init__(self) -> None:
+        for name, check in _RULES.items():
+            try:
+                cleaned = check(getattr(self, name))
+            except ValueError as error:
+                raise ValueError(f"Setting {name} {error}.") from None
+            object.__setattr__(self, name, cleaned)  # normalised copies (dicts, colours)
+
+    def label_for(self, speaker: int) -> str:
+        """The name shown before a speaker's captions: a user-given name or "Speaker N"."""
+        name = self.speaker_names.get(str(speaker))
+        if name:
+            return name
+        return f"Speaker {speaker}" if speaker > 0 else ""
+
+    def with_overlay_geometry(self, screen_key: str, rect: Rect) -> Settings:
+        """A copy with the overlay's place on one screen recorded as the most recent one."""
+        places = {key: value for key, value in self.overlay_geometry.items() if key != screen_key}
+        places[screen_key] = list(rect)
+        return dataclasses.replace(self, overlay_geometry=places)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, in field order."""
+        return {item.name: _plain(getattr(self, item.name)) for item in dataclasses.fields(self)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def settings_path() -> Path:
+    """settings.json in the user's config folder, or in $SAYLINE_CONFIG_DIR when that is set."""
+    folder = os.environ.get(CONFIG_DIR_ENV) or platformdirs.user_config_dir(APP_NAME, APP_NAME)
+    return Path(folder) / FILE_NAME
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> tuple[Settings, str | None]:
+    """The saved settings, and a sentence for the user when some of them could not be used.
+
+    A missing file is a first run: defaults and no warning. A file that is not a JSON object is
+    moved aside to settings.json.bad (so nothing the user had is lost) and the defaults are used.
+    Otherwise each missing or invalid field falls back to its default and the others are kept.
+    """
+    path = Path(path) if path is not None else settings_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Settings(), None
+    except OSError as error:
+        return Settings(), f"Could not read the settings file {path} ({error.strerror}); using the defaults."
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        return Settings(), _set_aside(path)
+    return _from_dict(data, path)
+
+
+def _set_aside(path: Path) -> str:
+    bad = path.with_name(path.name + ".bad")
+    try:
+        os.replace(path, bad)
+    except OSError as error:
+        return (
+            f"The settings file {path} is damaged and could not be moved aside ({error.strerror}); "
+            "using the defaults."
+        )
+    return f"The settings file {path} was damaged; it was kept as {bad.name} and the defaults are used."
+
+
+def _from_dict(data: dict[str, Any], path: Path) -> tuple[Settings, str | None]:
+    values: dict[str, Any] = {}
+    invalid: list[str] = []
+    missing: list[str] = []
+    for name, check in _RULES.items():
+        if name not in data:
+            missing.append(name)
+            continue
+        try:
+            values[name] = check(data[name])
+        except ValueError as error:
+            invalid.append(f"{name} ({error})")
+    # Unknown keys (a newer version's fields, "version") are ignored, not an error.
+    settings = Settings(**values)
+    if not invalid and not missing:
+        return settings, None
+    parts = []
+    if invalid:
+        parts.append("these were invalid and are back to their defaults: " + ", ".join(invalid))
+    if missing:
+        parts.append("these were missing and use their defaults: " + ", ".join(missing))
+    return settings, f"Some settings in {path} could not be used; " + "; ".join(parts) + "."
+
+
+def save_settings(settings: Settings, path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the settings atomically (temp file, fsync, replace): a crash leaves old or new, never half.
+
+    Raises OSError when the folder cannot be written; the caller turns that into a sentence.
+    Returns the path written.
+    """
+    path = Path(path) if path is not None else settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": FORMAT_VERSION, **settings.to_dict()}, indent=2, ensure_ascii=False)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    return path
