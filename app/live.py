@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.audio.capture import AudioCapture, CaptureSource
+from app.audio import AudioCapture, CaptureSource
 from app.core.decoding import float_to_pcm16
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData

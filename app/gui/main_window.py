@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.audio.capture import CaptureSource
-from app.audio.devices import AudioError, list_input_devices
+from app.audio import AudioError, CaptureSource, SystemAudioUnavailable, find_system_audio, list_input_devices
 from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
@@ -254,9 +253,8 @@ class MainWindow(QMainWindow):
         if self.settings.server_enabled and not self.server_check.isChecked():
             self.server_check.setChecked(True)
 
-    def _sources(self) -> list[LiveSource]:
+    def _sources(self, system: CaptureSource) -> list[LiveSource]:
         microphone = CaptureSource(kind="microphone", device_id=self.settings.input_device_id)
-        system = CaptureSource(kind="system")
         if self.settings.source == "both":
             return [LiveSource(MEETING_LABELS[0], microphone), LiveSource(MEETING_LABELS[1], system)]
         return [LiveSource("", system if self.settings.source == "system" else microphone)]
@@ -264,6 +262,13 @@ class MainWindow(QMainWindow):
     def toggle_captioning(self) -> None:
         if not self._model_ready:
             return
+        system = CaptureSource(kind="system")
+        if not self._captioning and self.settings.source in ("system", "both"):
+            found = find_system_audio()
+            if isinstance(found, SystemAudioUnavailable):
+                self.show_error(found.reason)
+                return
+            system = found
         self.start_button.setEnabled(False)
         if self._captioning:
             self.statusBar().showMessage("Finishing the last words…")
@@ -276,7 +281,7 @@ class MainWindow(QMainWindow):
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
         language = None if self.settings.language == "auto" else self.settings.language
         self.statusBar().showMessage("Starting…")
-        self.bridge.start(self._sources(), language)
+        self.bridge.start(self._sources(system), language)
 
     def _on_captioning_changed(self, running: bool) -> None:
         self._captioning = running

@@ -245,7 +245,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> tuple[Settings,
 
     A missing file is a first run: defaults and no warning. A file that is not a JSON object is
     moved aside to settings.json.bad (so nothing the user had is lost) and the defaults are used.
-    Otherwise each missing or invalid field falls back to its default and the others are kept.
+    Otherwise each invalid field falls back to its default (and the sentence names it) while the
+    others are kept; a missing field (a file from an older version) quietly takes its default.
     """
     path = Path(path) if path is not None else settings_path()
     try:
@@ -278,10 +279,8 @@ def _set_aside(path: Path) -> str:
 def _from_dict(data: dict[str, Any], path: Path) -> tuple[Settings, str | None]:
     values: dict[str, Any] = {}
     invalid: list[str] = []
-    missing: list[str] = []
     for name, check in _RULES.items():
         if name not in data:
-            missing.append(name)
             continue
         try:
             values[name] = check(data[name])
@@ -289,14 +288,10 @@ def _from_dict(data: dict[str, Any], path: Path) -> tuple[Settings, str | None]:
             invalid.append(f"{name} ({error})")
     # Unknown keys (a newer version's fields, "version") are ignored, not an error.
     settings = Settings(**values)
-    if not invalid and not missing:
+    if not invalid:
         return settings, None
-    parts = []
-    if invalid:
-        parts.append("these were invalid and are back to their defaults: " + ", ".join(invalid))
-    if missing:
-        parts.append("these were missing and use their defaults: " + ", ".join(missing))
-    return settings, f"Some settings in {path} could not be used; " + "; ".join(parts) + "."
+    reasons = ", ".join(invalid)
+    return settings, f"Some settings in {path} could not be used and are back to their defaults: {reasons}."
 
 
 def save_settings(settings: Settings, path: str | os.PathLike[str] | None = None) -> Path:
