@@ -9,6 +9,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from app.core.models import data_dir
+from app.paths import resources_dir
 
 
 def display_available() -> bool:
@@ -44,6 +45,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication(argv or sys.argv[:1])
     app.setApplicationName("Sayline")
     app.setWindowIcon(app_icon())
+    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
     app.setQuitOnLastWindowClosed(True)
     settings, warning = load_settings()
     window = MainWindow(settings, EngineBridge(), warning)

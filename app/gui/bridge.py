@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 class EngineBridge(QObject):
     model_progress = Signal(int, int)  # bytes done, total (first-run preparation)
     model_ready = Signal(str)  # model name
-    captioning_changed = Signal(bool)
+    captioning_started = Signal()
+    captioning_stopped = Signal()
     update = Signal(str, object)  # source label, FrontData
     capture_state = Signal(str, str, str)  # source label, state, message
     level = Signal(str, float)  # source label, dBFS
@@ -60,11 +61,11 @@ class EngineBridge(QObject):
 
     def start(self, sources: list[LiveSource], language: str | None) -> None:
         future = self.host.submit(self.host.start_live(sources, self._callbacks, language))
-        self._watch(future, lambda _: self.captioning_changed.emit(True))
+        self._watch(future, lambda _: self.captioning_started.emit())
 
     def stop(self) -> None:
         future = self.host.submit(self.host.stop_live())
-        self._watch(future, lambda _: self.captioning_changed.emit(False))
+        self._watch(future, lambda _: self.captioning_stopped.emit())
 
     def start_server(self, port: int) -> None:
         future = self.host.submit(self.host.start_server(ServerSettings(port=port)))
