@@ -9,9 +9,18 @@ cd "$(dirname "$0")/.."
 WITH_TESTS=0
 [ "${1:-}" = "--test" ] && WITH_TESTS=1
 
-APT_PACKAGES=(libportaudio2)        # PortAudio: microphone and system-audio capture
+APT_PACKAGES=(
+    libportaudio2 libasound2-plugins  # PortAudio, and ALSA's PulseAudio/PipeWire plugin for system audio
+    pulseaudio-utils                  # pactl finds the default output's monitor; parec is the fallback
+    libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0  # Qt's xcb platform
+    libxcb-render-util0 libxcb-shape0 libxcb-randr0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+)
 if ((WITH_TESTS)); then
-    APT_PACKAGES+=(chromium)        # the web page's end-to-end tests drive headless Chromium
+    APT_PACKAGES+=(
+        chromium      # the web page's end-to-end tests drive headless Chromium
+        pulseaudio    # a private sound server: real system-audio capture in the tests
+        xvfb          # a virtual screen for the desktop app's screenshots
+    )
 fi
 
 missing=()
