@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.frontdata import FrontData
 from app.core.processor import AudioProcessor, ProcessorConfig
 from bench.metrics import align, normalize_text
+from tests.pulse import PACKAGES, PulseServer, missing_tools, private_pulse_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT.parent / "shared" / "eval"
@@ -83,6 +86,29 @@ def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
     pairs = zip(references, hypotheses, strict=True)
     alignments = [align(normalize_text(ref), normalize_text(hyp)) for ref, hyp in pairs]
     return sum(a.edits for a in alignments) / max(1, sum(a.ref_words for a in alignments))
+
+
+@pytest.fixture(scope="session")
+def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the real-audio tests need Linux with PulseAudio")
+    missing = missing_tools()
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found; install the Debian packages {PACKAGES}.")
+    with private_pulse_server(tmp_path_factory.mktemp("pulse")) as server:
+        yield server
+
+
+@pytest.fixture
+def pulse(pulse_server: PulseServer) -> PulseServer:
+    pulse_server.reset()
+    return pulse_server
+
+
+@pytest.fixture(scope="session")
+def speech_file() -> Path:
+    """Real speech to play through the sound server (JFK, 11 s, speaking from the start)."""
+    return eval_dir("en") / "jfk.wav"
 
 
 def run(coro):

@@ -9,133 +9,15 @@ nor touches a desktop's sound setup.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
-import sys
 import time
 import wave
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.audio import AudioCapture
-
-SINK = "sayline_test"
-MONITOR = f"{SINK}.monitor"
-SPEECH = Path(__file__).resolve().parents[3] / "shared" / "eval" / "en" / "jfk.wav"
-TOOLS = ("pulseaudio", "pactl", "paplay", "parec")
-PACKAGES = "libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins"
-
-
-@dataclass
-class PulseServer:
-    socket: Path
-
-    def pactl(self, *args: str) -> str:
-        done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10, check=False,
-                              env={**os.environ, "LC_ALL": "C"})
-        assert done.returncode == 0, f"pactl {' '.join(args)} failed: {done.stderr.strip()}"
-        return done.stdout
-
-    def load_sink(self, name: str = SINK) -> None:
-        self.pactl("load-module", "module-null-sink", f"sink_name={name}")
-
-    def unload_sink(self, name: str = SINK) -> None:
-        for line in self.pactl("list", "short", "modules").splitlines():
-            if f"sink_name={name}" in line:
-                self.pactl("unload-module", line.split("\t")[0])
-
-    def sinks(self) -> list[str]:
-        return [line.split("\t")[1] for line in self.pactl("list", "short", "sinks").splitlines() if line]
-
-    def reset(self) -> None:
-        """The state every test starts from: only the test sink, default output and input its monitor."""
-        for sink in self.sinks():
-            if sink != SINK:
-                self.unload_sink(sink)
-        if SINK not in self.sinks():
-            self.load_sink()
-        self.pactl("set-default-sink", SINK)
-        self.pactl("set-default-source", MONITOR)
-
-
-@pytest.fixture(scope="session")
-def pulse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseServer]:
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the real-audio tests need Linux with PulseAudio")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not found; install the Debian packages {PACKAGES}.")
-    root = tmp_path_factory.mktemp("pulse")
-    socket = root / "native"
-    daemon_env = {
-        **os.environ, "HOME": str(root), "XDG_RUNTIME_DIR": str(root),
-        "XDG_CONFIG_HOME": str(root / "config"), "PULSE_RUNTIME_PATH": str(root / "runtime"),
-        "PULSE_STATE_PATH": str(root / "state"),
-    }
-    log = (root / "pulseaudio.log").open("wb")
-    daemon = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disable-shm=1", "--system=false",
-         "--use-pid-file=false", "--log-target=stderr",
-         "-L", f"module-native-protocol-unix auth-anonymous=1 socket={socket}",
-         "-L", f"module-null-sink sink_name={SINK}",
-         "-L", "module-suspend-on-idle timeout=1"],  # as desktops run it: idle outputs get suspended
-        env=daemon_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-    )
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PULSE_SERVER", f"unix:{socket}")
-    for name in ("PULSE_SOURCE", "PULSE_SINK"):
-        patch.delenv(name, raising=False)
-    server = PulseServer(socket)
-    try:
-        _wait_until_ready(daemon, root / "pulseaudio.log")
-        server.reset()
-        # PortAudio may have started before this server (another test imported sounddevice); the ALSA
-        # "default" device only routes to PulseAudio if the server ran when ALSA read its config.
-        from app.audio import portaudio
-
-        portaudio.rescan()
-        yield server
-    finally:
-        patch.undo()
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
-        log.close()
-
-
-def _wait_until_ready(daemon: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if daemon.poll() is not None:
-            pytest.fail(f"pulseaudio exited at start:\n{log.read_text(errors='replace')[-2000:]}")
-        if subprocess.run(["pactl", "info"], capture_output=True, timeout=5, check=False).returncode == 0:
-            return
-        time.sleep(0.1)
-    pytest.fail("the private pulseaudio server did not answer within 15 s")
-
-
-@pytest.fixture
-def pulse(pulse_server: PulseServer) -> PulseServer:
-    pulse_server.reset()
-    return pulse_server
-
-
-@pytest.fixture(scope="session")
-def speech_file() -> Path:
-    if not SPEECH.is_file():
-        pytest.fail(
-            f"Test speech is missing: {SPEECH}. The audio tests need the project's shared/ folder beside "
-            "the checkout (../shared/eval/en/jfk.wav)."
-        )
-    return SPEECH
+from tests.pulse import SINK
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

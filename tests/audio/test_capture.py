@@ -18,7 +18,8 @@ import psutil
 
 from app.audio import AudioCapture, CaptureSource
 from app.audio.level import SILENCE_DBFS
-from tests.audio.conftest import SINK, PulseServer, Recorder, match_score, play, read_wav, wait_for
+from tests.audio.conftest import Recorder, match_score, play, read_wav, wait_for
+from tests.pulse import SINK, PulseServer
 
 
 def speech_score(recorder: Recorder, reference: Path, index: int = 0, since_block: int = 0) -> float:

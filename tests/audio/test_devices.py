@@ -15,7 +15,7 @@ from app.audio import (
     list_input_devices,
     list_monitor_sources,
 )
-from tests.audio.conftest import MONITOR, SINK, PulseServer
+from tests.pulse import MONITOR, SINK, PulseServer
 
 
 def test_input_devices_include_pulse_and_one_default(pulse: PulseServer) -> None:

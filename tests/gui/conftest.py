@@ -10,7 +10,6 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import pytest
 
 from app.gui.settings import CONFIG_DIR_ENV
-from tests.audio.conftest import pulse, pulse_server, speech_file  # noqa: F401 (shared fixtures)
 
 
 @pytest.fixture(autouse=True)
