@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.model_combo)
         layout.addLayout(controls)
         self._fill_devices()
+        self._sync_device_choice()
 
         self.transcript_view = QListView(objectName="transcriptView")
         self.transcript_view.setModel(self.transcript)
@@ -298,8 +299,9 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for combo in (self.source_combo, self.device_combo, self.language_combo, self.model_combo):
+        for combo in (self.source_combo, self.language_combo, self.model_combo):
             combo.setEnabled(not running)
+        self._sync_device_choice()
         if self.tray is not None:
             self.tray_toggle.setText("Stop captions" if running else "Start captions")
         if running:
@@ -403,11 +405,17 @@ class MainWindow(QMainWindow):
 
     # -- settings, overlay, errors ----------------------------------------------------
 
+    def _sync_device_choice(self) -> None:
+        """The microphone picker only matters when the microphone is a source."""
+        self.device_combo.setEnabled(self.settings.source != "system" and not self._captioning)
+
     def _option_changed(self, name: str, value) -> None:
         if getattr(self.settings, name) == value:
             return
         self.settings = replace(self.settings, **{name: value})
         self._save_timer.start()
+        if name == "source":
+            self._sync_device_choice()
         if name in ("model", "language") and self._model_ready:
             self._load_model()
 
