@@ -29,6 +29,7 @@ from app.audio import AudioError, CaptureSource, SystemAudioUnavailable, find_sy
 from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
+from app.gui.overlay_settings import OverlaySettingsDialog
 from app.gui.settings import Settings, save_settings
 from app.gui.transcript_view import TranscriptModel
 from app.live import LiveSource
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
         self._save_timer.timeout.connect(self._save_settings)
         if settings_warning:
             self.show_error(settings_warning)
-            self._save_timer.start()  # rewrite the file with the repaired values
+            self._schedule_save()  # rewrite the file with the repaired values
         self._load_model()
         if settings.overlay_visible:
             self.overlay.show()
@@ -145,6 +146,9 @@ class MainWindow(QMainWindow):
         self.overlay_check.setChecked(self.settings.overlay_visible)
         self.overlay_check.toggled.connect(self.set_overlay_visible)
         actions.addWidget(self.overlay_check)
+        style_button = QPushButton("Overlay style…")
+        style_button.clicked.connect(self.edit_overlay_style)
+        actions.addWidget(style_button)
         self.click_through_check = QCheckBox("Click-through")
         self.click_through_check.setChecked(self.settings.click_through)
         self.click_through_check.toggled.connect(self.overlay.set_click_through)
@@ -413,11 +417,16 @@ class MainWindow(QMainWindow):
         if getattr(self.settings, name) == value:
             return
         self.settings = replace(self.settings, **{name: value})
-        self._save_timer.start()
+        self._schedule_save()
         if name == "source":
             self._sync_device_choice()
         if name in ("model", "language") and self._model_ready:
             self._load_model()
+
+    def _schedule_save(self) -> None:
+        """Save within half a second of the first change; later changes ride along, never delay it."""
+        if not self._save_timer.isActive():
+            self._save_timer.start()
 
     def _save_settings(self) -> None:
         try:
@@ -427,11 +436,21 @@ class MainWindow(QMainWindow):
 
     def _remember_overlay_geometry(self, screen_key: str, rect: list[int]) -> None:
         self.settings = self.settings.with_overlay_geometry(screen_key, rect)
-        self._save_timer.start()
+        self._schedule_save()
 
     def _sync_click_through(self, on: bool) -> None:
         self.click_through_check.setChecked(on)
         self._option_changed("click_through", on)
+
+    def edit_overlay_style(self) -> None:
+        dialog = OverlaySettingsDialog(self.settings, self)
+        dialog.changed.connect(self._apply_overlay_style)
+        dialog.show()
+
+    def _apply_overlay_style(self, changes: dict) -> None:
+        self.settings = replace(self.settings, **changes)
+        self.overlay.apply_settings(self.settings)
+        self._schedule_save()
 
     def set_overlay_visible(self, visible: bool) -> None:
         self.overlay.setVisible(visible)

@@ -1,0 +1,84 @@
+"""The main window offscreen: the bridge's ordering, settings persistence, overlay style, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.frontdata import FrontData, Line
+from app.gui.bridge import EngineBridge
+from app.gui.main_window import MainWindow
+from app.gui.settings import Settings, load_settings
+
+
+@pytest.fixture
+def window(qtbot):
+    main = MainWindow(Settings(model="tiny.en", language="en", source="microphone"), EngineBridge())
+    main.show()
+    qtbot.waitUntil(lambda: main.start_button.isEnabled(), timeout=60_000)
+    yield main
+    main.close()
+
+
+def test_bridge_delivers_engine_thread_updates_in_order(qtbot):
+    bridge = EngineBridge()
+    received: list[float] = []
+    bridge.update.connect(lambda _label, update: received.append(update.remaining_time_transcription))
+
+    async def emit_from_engine_thread():
+        for i in range(300):
+            bridge._callbacks.on_update("", FrontData(remaining_time_transcription=float(i)))
+
+    bridge.host.submit(emit_from_engine_thread())
+    qtbot.waitUntil(lambda: len(received) == 300, timeout=10_000)
+    assert received == [float(i) for i in range(300)]
+    bridge.shutdown()
+
+
+def test_choices_are_saved_and_survive_a_restart(qtbot, window, config_dir):
+    window.language_combo.setCurrentIndex(window.language_combo.findData("de"))
+    window.source_combo.setCurrentIndex(window.source_combo.findData("both"))
+    qtbot.waitUntil(lambda: (config_dir / "settings.json").is_file(), timeout=5_000)
+    qtbot.wait(700)
+    saved, warning = load_settings()
+    assert warning is None
+    assert (saved.language, saved.source) == ("de", "both")
+
+
+def test_overlay_style_applies_live_and_persists(qtbot, window, config_dir):
+    window.edit_overlay_style()
+    from app.gui.overlay_settings import OverlaySettingsDialog
+
+    dialog = window.findChild(OverlaySettingsDialog)
+    dialog.lines.setValue(4)
+    dialog.size.setValue(40)
+    dialog.opacity.setValue(80)
+    assert window.settings.overlay_lines == 4 and window.settings.background_opacity == 0.8
+    from app.transcript.record import SessionRecord
+
+    window.record = SessionRecord()
+    turns = tuple(Line(1 + i % 2, f"Turn {i}.", i, i + 0.5) for i in range(6))
+    window.on_update("", FrontData("active_transcription", turns))
+    assert len(window.overlay.visible_lines()) == 4  # the overlay now shows four rows, not two
+    qtbot.wait(800)
+    saved, _ = load_settings()
+    assert (saved.overlay_lines, saved.font_size, saved.background_opacity) == (4, 40, 0.8)
+
+
+def test_updates_fill_the_transcript_and_the_overlay(qtbot, window):
+    from app.transcript.record import SessionRecord
+
+    window.record = SessionRecord()
+    window.on_update("", FrontData("active_transcription", (Line(1, "Hello there.", 0.5, 1.2),), " how"))
+    window.on_update("", FrontData("active_transcription", (Line(1, "Hello there.", 0.5, 1.2),
+                                                            Line(1, "How are you?", 1.5, 2.4))))
+    assert window.transcript.rowCount() == 2
+    assert "How are you?" in window.transcript.plain_text()
+    assert " ".join(window.overlay.visible_lines()).endswith("How are you?")
+
+
+def test_an_unreadable_model_is_reported_in_one_sentence(qtbot, window):
+    window.model_combo.addItem("broken", "/no/such/model")
+    window.model_combo.setCurrentIndex(window.model_combo.count() - 1)
+    qtbot.waitUntil(lambda: window.error_banner.isVisible(), timeout=20_000)
+    assert window.error_banner.text().startswith("No model called")
+    assert "\n" not in window.error_banner.text()
