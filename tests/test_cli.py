@@ -121,3 +121,40 @@ def test_a_language_the_model_cannot_take_is_one_sentence(model, language, messa
     done = sayline("transcribe", wav, "--model", model, "--language", language, timeout=120)
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_warns_without_a_token_off_loopback_and_stops_cleanly_on_ctrl_c():
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "serve", "--model", "tiny.en", "--host", "0.0.0.0",
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                reply = urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                health = json.loads(reply.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server never came up"
+                time.sleep(0.3)
+        assert health["status"] == "ok"
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=15)
+    finally:
+        server.kill()
+    assert server.returncode == 0
+    assert "without --token" in err
+    assert f"ws://0.0.0.0:{port}/asr" in out
+    with socket.socket() as again:  # the port is free at once
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("0.0.0.0", port))
