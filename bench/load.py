@@ -44,6 +44,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from app.core.decoding import SAMPLE_RATE, float_to_pcm16
 from app.core.engine import EngineConfig, TranscriptionEngine
 from bench.metrics import align, matched_delays, normalize_text
+from bench.output import write_results
 from bench.stream import Clip, load_clips, read_audio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -771,10 +772,7 @@ def main(argv: list[str] | None = None) -> int:
         "levels": levels,
         "server_samples": load["server_samples"],
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"\nwrote {out}")
-    return 0
+    return write_results(out, results)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.processor import ProcessorConfig
 from bench.metrics import align, matched_delays, normalize_text, summarize
+from bench.output import write_results
 from bench.replay import AsrTimer, Replay, peak_rss_mb, replay
 
 NON_SPEECH = "none"
@@ -385,10 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     out = (
         args.out or Path(__file__).parent / "results" / f"stream-{args.model}-{args.set.resolve().name}.json"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"\nwrote {out}")
-    return 0
+    return write_results(out, results)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 SINK = "sayline_test"
 MONITOR = f"{SINK}.monitor"
@@ -77,8 +78,8 @@ def private_pulse_server(root: Path) -> Iterator[PulseServer]:
          "-L", "module-suspend-on-idle timeout=1"],  # as desktops run it: idle outputs get suspended
         env=daemon_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
     )
-    saved = {name: os.environ.get(name) for name in ("PULSE_SERVER", "PULSE_SOURCE", "PULSE_SINK")}
-    os.environ["PULSE_SERVER"] = f"unix:{socket}"
+    environment = mock.patch.dict(os.environ, {"PULSE_SERVER": f"unix:{socket}"})
+    environment.start()  # restores every variable, the removed ones too, when the block ends
     os.environ.pop("PULSE_SOURCE", None)
     os.environ.pop("PULSE_SINK", None)
     server = PulseServer(socket)
@@ -92,11 +93,7 @@ def private_pulse_server(root: Path) -> Iterator[PulseServer]:
         portaudio.rescan()
         yield server
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        environment.stop()
         daemon.terminate()
         try:
             daemon.wait(timeout=5)
