@@ -6,7 +6,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -177,6 +177,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.setCentralWidget(central)
         self.resize(1000, 620)
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         self._shortcuts()
 
     def _combo(self, options: dict[str, str], current: str, setting: str) -> QComboBox:
@@ -468,6 +470,8 @@ class MainWindow(QMainWindow):
         """Finish every stream first: the final words reach the transcript and its autosave."""
         self.statusBar().showMessage("Finishing…")
         self._save_timer.stop()
+        geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.settings = replace(self.settings, window_geometry=geometry)
         self._save_settings()
         self.bridge.shutdown()
         QGuiApplication.processEvents()  # deliver the final updates queued during shutdown

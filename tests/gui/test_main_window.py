@@ -82,3 +82,15 @@ def test_an_unreadable_model_is_reported_in_one_sentence(qtbot, window):
     qtbot.waitUntil(lambda: window.error_banner.isVisible(), timeout=20_000)
     assert window.error_banner.text().startswith("No model called")
     assert "\n" not in window.error_banner.text()
+
+
+def test_the_window_reopens_where_it_was(qtbot, window):
+    window.setGeometry(40, 30, 640, 450)  # the controls keep it at least ~800 px wide
+    size = (window.width(), window.height())
+    assert size[1] == 450
+    window.close()
+    saved, _ = load_settings()
+    assert saved.window_geometry
+    again = MainWindow(saved, EngineBridge())
+    assert (again.width(), again.height()) == size
+    again.close()
