@@ -37,6 +37,13 @@ class EngineHost:
         asyncio.set_event_loop(self._loop)
         self._loop.call_soon(self._ready.set)
         self._loop.run_forever()
+        # Work still in flight at quit (a model still loading, say) is cancelled and awaited,
+        # so nothing is left half-done on a closed loop.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(self._loop.shutdown_default_executor())
         self._loop.close()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
