@@ -73,6 +73,8 @@ def stop(qtbot, main: MainWindow) -> float:
 
 
 def play_in_background(path) -> threading.Thread:
+    """Play once the sink is warm: a fresh or suspended null sink's monitor starts ~2 s late."""
+    time.sleep(2.5)
     player = threading.Thread(target=lambda: asyncio.run(play(path)), daemon=True)
     player.start()
     return player
