@@ -11,7 +11,8 @@ def test_tiny_en_comes_from_its_package():
     assert (folder / "model.bin").is_file() and (folder / "config.json").is_file()
 
 
-def test_base_is_joined_once_with_progress_and_a_size_check():
+def test_base_is_joined_once_with_progress_and_a_size_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAYLINE_DATA_DIR", str(tmp_path))  # a first run, whatever ran before
     calls: list[tuple[int, int]] = []
     folder = resolve_model("base", progress=lambda done, total: calls.append((done, total)))
     assert folder.parent.parent == data_dir()

@@ -34,8 +34,10 @@ def test_page_shows_live_captions_from_the_microphone(tiny_engine, tmp_path, pcm
             assert await page.evaluate("document.title") == "Sayline — live captions"
             await page.evaluate("document.getElementById('start').click()")
             await page.wait_for("document.getElementById('status').textContent === 'listening'", timeout=20)
-            heard = f"(t => /do for your country/i.test(t) && t)({TRANSCRIPT_TEXT})"
-            text = await page.wait_for(heard, timeout=60)
+            # The fake microphone loops the file; the first pass may start late (the page opens the
+            # microphone only once the server said which format it wants), the second is whole.
+            whole_pass = r"/country[\s\S]*fellow american[\s\S]*do for your country/i"
+            text = await page.wait_for(f"(t => {whole_pass}.test(t) && t)({TRANSCRIPT_TEXT})", timeout=60)
             shot = tmp_path / "page.png"
             await page.screenshot(shot)
             await page.evaluate("document.getElementById('start').click()")  # Stop
@@ -49,8 +51,10 @@ def test_page_shows_live_captions_from_the_microphone(tiny_engine, tmp_path, pcm
 
     text, shot, error, copy_enabled, sessions = run(scenario())
     reference = normalize_text(manifest("en")["jfk.wav"]["text"])
-    heard = normalize_text(text)[: len(reference)]  # the fake microphone loops the file
-    assert align(reference, heard).wer <= 0.2, text
+    words = normalize_text(text)
+    passes = [max(0, i - 3) for i, word in enumerate(words) if word == "fellow"]
+    best = min(align(reference, words[start:start + len(reference)]).wer for start in passes)
+    assert best <= 0.2, text
     assert error.strip() == ""
     assert copy_enabled
     assert sessions == 0
