@@ -36,6 +36,17 @@ def answer(
     return Decoded((DecodedSegment(tuple(words), 0.01, -0.2, 1.3),), "en", 0.99)
 
 
+def peak_buffer(core: StreamTranscriber, respond, steps: int = 240) -> float:
+    """Two minutes of unbroken "speech"; ``respond(request, n)`` plays the recogniser."""
+    peak = 0.0
+    for n in range(steps):
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, respond(request, n))
+        peak = max(peak, core.buffer_seconds)
+    return peak
+
+
 def test_silence_never_reaches_the_recogniser_and_keeps_only_a_preroll():
     core = StreamTranscriber()
     for _ in range(100):
@@ -47,24 +58,14 @@ def test_silence_never_reaches_the_recogniser_and_keeps_only_a_preroll():
 
 def test_endless_disagreement_still_commits_and_bounds_the_buffer():
     core = StreamTranscriber()
-    peak = 0.0
-    for n in range(240):  # two minutes of unbroken "speech"
-        request = step(core, 0.95)
-        if request is not None:
-            core.apply(request, answer(request, 3, salt=f"x{n}"))
-        peak = max(peak, core.buffer_seconds)
+    peak = peak_buffer(core, lambda request, n: answer(request, 3, salt=f"x{n}"))
     assert peak <= core.settings.hard_buffer_s + STEP
     assert len(core.lines.lines) > 0, "the hard cap commits pending words rather than dropping them"
 
 
 def test_agreeing_speech_is_cut_at_sentence_ends_below_the_soft_limit():
     core = StreamTranscriber()
-    peak = 0.0
-    for _ in range(240):
-        request = step(core, 0.95)
-        if request is not None:
-            core.apply(request, answer(request, 2.5, sentence_every=8))
-        peak = max(peak, core.buffer_seconds)
+    peak = peak_buffer(core, lambda request, n: answer(request, 2.5, sentence_every=8))
     assert peak <= core.settings.trim_after_s + 3.5
     committed = " ".join(line.text for line in core.lines.lines)
     assert committed.count(".") >= 20
@@ -72,12 +73,7 @@ def test_agreeing_speech_is_cut_at_sentence_ends_below_the_soft_limit():
 
 def test_agreeing_speech_without_sentence_ends_is_cut_at_the_last_committed_word():
     core = StreamTranscriber()
-    peak = 0.0
-    for _ in range(240):
-        request = step(core, 0.95)
-        if request is not None:
-            core.apply(request, answer(request, 2.5))
-        peak = max(peak, core.buffer_seconds)
+    peak = peak_buffer(core, lambda request, n: answer(request, 2.5))
     assert core.settings.trim_after_s < peak <= core.settings.max_buffer_s + STEP
 
 
