@@ -1,4 +1,4 @@
-"""Command line: the headless demo, file transcription and (later) the server and GUI."""
+"""Command line: the desktop app, the headless demo, file transcription and the server."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from app.core.models import DEFAULT_MODEL, ModelError
 from app.paths import demo_sample
 from app.server.server import AsrServer, ServerSettings, ServerStartError
 from app.transcript.export import EXPORTERS, FORMATS
-
-log = logging.getLogger("sayline")
 
 
 class CliError(Exception):
