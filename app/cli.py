@@ -14,7 +14,7 @@ import numpy as np
 
 from app import __version__
 from app.console import LivePrinter
-from app.core.decoding import AudioDecodeError, decode_file
+from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
@@ -76,7 +76,7 @@ def run_demo(args: argparse.Namespace) -> int:
     sample = demo_sample()
     samples = decode_file(str(sample))
     engine = load_engine(args.model, args.language)
-    print(f"Captioning {sample.name} live ({len(samples) / 16000:.0f} s, real time):\n", flush=True)
+    print(f"Captioning {sample.name} live ({len(samples) / SAMPLE_RATE:.0f} s, real time):\n", flush=True)
     try:
         asyncio.run(stream_through(engine, samples, realtime=True, printer=LivePrinter(sys.stdout)))
     finally:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.decoding import SAMPLE_RATE
 from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
 from app.core.hallucination import cut_repetition_loop, is_plausible, within_speech
@@ -20,8 +21,6 @@ from app.core.lines import LineBuilder
 from app.core.policy import StreamingPolicy, create_policy
 from app.core.vad import SpeechTracker
 from app.core.words import TimedWord, join_words
-
-SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
+from app.core.decoding import SAMPLE_RATE
+
 WINDOW = 512  # 32 ms at 16 kHz: what Silero was trained on
 _CONTEXT = 64
 WINDOW_S = WINDOW / SAMPLE_RATE

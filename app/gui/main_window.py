@@ -323,8 +323,7 @@ class MainWindow(QMainWindow):
         if self.record.apply(label, update):
             self.transcript.set_rows(self.record.lines)
             self.transcript_view.scrollToBottom()
-        buffers = " ".join(b.strip() for b in self.record.buffers.values() if b.strip())
-        self.buffer_label.setText(buffers)
+        self.buffer_label.setText(self.record.live_text)
         if update.error:
             self.show_error(update.error)
         self.overlay.show_update(self._overlay_update(update))
@@ -339,8 +338,7 @@ class MainWindow(QMainWindow):
             for entry in self.record.lines
             if entry.source in MEETING_LABELS
         )
-        buffer = " ".join(b.strip() for b in self.record.buffers.values() if b.strip())
-        return replace(latest, lines=lines, buffer_transcription=buffer)
+        return replace(latest, lines=lines, buffer_transcription=self.record.live_text)
 
     def _on_capture_state(self, label: str, state: str, message: str) -> None:
         who = f"{label}: " if label else ""

@@ -6,13 +6,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor
 
 from app.core.frontdata import format_time
+from app.gui.overlay import speaker_color
 from app.transcript.record import SourcedLine
-
-SPEAKER_COLORS = ("#7cc4ff", "#ffb86b", "#a6e36c", "#ff8fb1", "#c9a7ff", "#ffe08a")
-
-
-def speaker_color(speaker: int) -> str:
-    return SPEAKER_COLORS[(max(speaker, 1) - 1) % len(SPEAKER_COLORS)]
 
 
 class TranscriptModel(QAbstractListModel):
@@ -38,7 +33,7 @@ class TranscriptModel(QAbstractListModel):
             prefix = f"{label}: " if label else ""
             return f"{format_time(line.start)}   {prefix}{line.text}"
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor("#8a8f98") if line.is_silence else QColor(speaker_color(line.speaker))
+            return QColor("#8a8f98") if line.is_silence else QColor(speaker_color(max(line.speaker, 1)))
         if role == Qt.ItemDataRole.ToolTipRole and not line.is_silence:
             return f"{format_time(line.start)} – {format_time(line.end)}"
         return None

@@ -18,7 +18,7 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from app.core.decoding import AudioDecodeError, decode_bytes
+from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_bytes
 from app.core.engine import TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
@@ -130,7 +130,7 @@ async def transcribe_upload(engine: TranscriptionEngine, request: HttpRequest) -
     if final.status == STATUS_ERROR:
         raise UploadError(http.HTTPStatus.INTERNAL_SERVER_ERROR, final.error)
     detected = next((line.detected_language for line in final.lines if line.detected_language), "")
-    return render(final, response_format, language or detected, len(samples) / 16000)
+    return render(final, response_format, language or detected, len(samples) / SAMPLE_RATE)
 
 
 class UploadAwareConnection(ServerConnection):

@@ -81,6 +81,11 @@ class SessionRecord:
     def buffers(self) -> dict[str, str]:
         return dict(self._buffers)
 
+    @property
+    def live_text(self) -> str:
+        """Every source's not-yet-committed words, as one string for a caption."""
+        return " ".join(text.strip() for text in self._buffers.values() if text.strip())
+
     def as_update(self) -> FrontData:
         """The merged session as one FrontData, for the exporters."""
         return FrontData(status="active_transcription", lines=tuple(e.line for e in self.lines))

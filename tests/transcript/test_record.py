@@ -44,6 +44,7 @@ def test_two_sources_merge_in_time_order():
         ("You", "Can you hear me?"), ("Others", "Yes, loud and clear."), ("You", "Good."),
     ]
     assert record.buffers == {"You": "", "Others": " and"}
+    assert record.live_text == "and"
     merged = record.as_update()
     assert to_txt(merged).splitlines() == ["Can you hear me?", "Yes, loud and clear.", "Good."]
     assert to_srt(merged).count(" --> ") == 3
