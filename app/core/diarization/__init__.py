@@ -1,0 +1,20 @@
+"""Streaming speaker diarization: who is speaking, labelled 1, 2, 3… for a whole session.
+
+Importing this package is cheap: torch and the models load only in :func:`load_models`.
+"""
+
+from app.core.diarization.backends import BACKENDS, DiarizationModels, load_models
+from app.core.diarization.clusters import ClusterSettings
+from app.core.diarization.errors import DiarizationError
+from app.core.diarization.streaming import DiarizationSettings, SpeakerTurn, StreamingDiarizer
+
+__all__ = [
+    "BACKENDS",
+    "ClusterSettings",
+    "DiarizationError",
+    "DiarizationModels",
+    "DiarizationSettings",
+    "SpeakerTurn",
+    "StreamingDiarizer",
+    "load_models",
+]

@@ -1,0 +1,97 @@
+"""Diarization backends: the models behind StreamingDiarizer, loaded once per process.
+
+``default`` runs pyannote's segmentation-3.0 network rebuilt in plain torch; ``pyannote``
+runs the same checkpoint through pyannote.audio's own classes (an optional install).
+Both use CAM++ voice vectors and the same streaming rules, so they are interchangeable
+per stream. torch is imported only here, only when diarization is switched on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.diarization.errors import DiarizationError
+from app.core.diarization.streaming import DiarizationSettings, Embedder, FrameTiming, Segmenter, StreamingDiarizer
+from app.core.diarization.torch_import import import_torch
+from app.core.diarization.weights import EMBEDDING_FILE, SEGMENTATION_FILE, weight_file
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("default", "pyannote")
+PYANNOTE_INSTALL = (
+    "pip install torch==2.13.0 && pip install pyannote.audio==4.0.7 (see README: Diarization backends)"
+)
+
+
+@dataclass(frozen=True)
+class DiarizationModels:
+    backend: str
+    segmenter: Segmenter
+    embedder: Embedder
+    frames: FrameTiming
+
+    def stream(self, settings: DiarizationSettings | None = None) -> StreamingDiarizer:
+        return StreamingDiarizer(self.segmenter, self.embedder, self.frames, settings)
+
+
+def _default_segmenter() -> tuple[Segmenter, FrameTiming]:
+    from app.core.diarization.segmentation import LocalSegmentation
+
+    segmentation = LocalSegmentation(weight_file(SEGMENTATION_FILE))
+    grid = segmentation.frames
+    return segmentation, FrameTiming(grid.start + grid.duration / 2, grid.step)
+
+
+def _pyannote_segmenter() -> tuple[Segmenter, FrameTiming]:
+    try:
+        from pyannote.audio import Model
+        from pyannote.audio.utils.powerset import Powerset
+    except Exception as exc:  # noqa: BLE001 - a broken torchaudio raises OSError/RuntimeError, not ImportError
+        raise DiarizationError(
+            f"The pyannote diarization backend needs pyannote.audio ({exc}); install it with {PYANNOTE_INSTALL}."
+        ) from exc
+    torch = import_torch()
+    model = Model.from_pretrained(str(weight_file("pyannote_segmentation_3.0/pytorch_model.bin")))
+    model.eval()
+    spec = model.specifications
+    powerset = Powerset(len(spec.classes), spec.powerset_max_classes)
+    field = model.receptive_field
+
+    def segment(window: np.ndarray) -> np.ndarray:
+        if window.size < 1600:
+            return np.zeros((0, len(spec.classes)), dtype=np.float32)
+        with torch.inference_mode():
+            scores = model(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None, None])
+            return powerset.to_multilabel(scores)[0].numpy()
+
+    return segment, FrameTiming(field.start + field.duration / 2, field.step)
+
+
+_SEGMENTERS: dict[str, Callable[[], tuple[Segmenter, FrameTiming]]] = {
+    "default": _default_segmenter,
+    "pyannote": _pyannote_segmenter,
+}
+_loaded: dict[str, DiarizationModels] = {}
+_lock = threading.Lock()
+
+
+def load_models(backend: str = "default") -> DiarizationModels:
+    """The backend's models, loaded on first use and shared by every stream afterwards."""
+    if backend not in _SEGMENTERS:
+        raise DiarizationError(f"Unknown diarization backend {backend!r}; choose one of: {', '.join(BACKENDS)}.")
+    with _lock:
+        if backend not in _loaded:
+            torch = import_torch()
+            torch.set_num_threads(1)  # one core for diarization, the rest stay with the recogniser
+            from app.core.diarization.campplus import SpeakerEmbedder
+
+            segmenter, frames = _SEGMENTERS[backend]()
+            embedder = SpeakerEmbedder(weight_file(EMBEDDING_FILE))
+            log.info("diarization backend %s loaded", backend)
+            _loaded[backend] = DiarizationModels(backend, segmenter, embedder, frames)
+        return _loaded[backend]

@@ -1,0 +1,152 @@
+"""Local speaker segmentation: who speaks in each frame of a ~10 s window, overlap aware.
+
+The network is pyannote's segmentation-3.0 (SincNet front end, four bidirectional LSTM
+layers, two linear layers, a 7-class powerset output), rebuilt here in plain torch so
+that its checkpoint runs without pyannote.audio. The powerset output says, per frame,
+which of up to three local speakers speak, at most two at once; local speaker numbers
+only mean something within one window, the clusterer links them across windows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from app.core.diarization.errors import DiarizationError
+
+SAMPLE_RATE = 16000
+# Powerset classes of segmentation-3.0: none, each speaker alone, each pair together.
+POWERSET = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
+LOCAL_SPEAKERS = 3
+
+
+class SincFilters(nn.Module):
+    """Learned band-pass filters (SincNet): 40 bands, each as a cosine and a sine filter."""
+
+    def __init__(self, bands: int = 40, kernel_size: int = 251, stride: int = 10) -> None:
+        super().__init__()
+        self.stride = stride
+        self.low_hz_ = nn.Parameter(torch.zeros(bands, 1))
+        self.band_hz_ = nn.Parameter(torch.zeros(bands, 1))
+        self.register_buffer("window_", torch.zeros(kernel_size // 2))
+        self.register_buffer("n_", torch.zeros(1, kernel_size // 2))
+
+    def kernels(self) -> torch.Tensor:
+        min_low_hz = min_band_hz = 50.0
+        low = min_low_hz + self.low_hz_.abs()
+        high = torch.clamp(low + min_band_hz + self.band_hz_.abs(), min_low_hz, SAMPLE_RATE / 2)
+        band = high - low
+        phase_low, phase_high = low @ self.n_, high @ self.n_
+        half_n = self.n_ / 2
+        cos_left = (phase_high.sin() - phase_low.sin()) / half_n * self.window_
+        sin_left = (phase_low.cos() - phase_high.cos()) / half_n * self.window_
+        cos = torch.cat([cos_left, 2 * band, cos_left.flip(1)], dim=1)
+        sin = torch.cat([sin_left, torch.zeros_like(band), -sin_left.flip(1)], dim=1)
+        return (torch.cat([cos, sin]) / (2 * torch.cat([band, band]))).unsqueeze(1)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return F.conv1d(waveform, self.kernels(), stride=self.stride)
+
+
+class _FilterbankEncoder(nn.Module):
+    """Holds the filters under the checkpoint's ``conv1d.0.filterbank`` name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filterbank = SincFilters()
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.filterbank(waveform)
+
+
+class SincNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.wav_norm1d = nn.InstanceNorm1d(1, affine=True)
+        self.conv1d = nn.ModuleList([_FilterbankEncoder(), nn.Conv1d(80, 60, 5), nn.Conv1d(60, 60, 5)])
+        self.pool1d = nn.ModuleList([nn.MaxPool1d(3, stride=3) for _ in range(3)])
+        self.norm1d = nn.ModuleList([nn.InstanceNorm1d(n, affine=True) for n in (80, 60, 60)])
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        out = self.wav_norm1d(waveform)
+        for index, (conv, pool, norm) in enumerate(zip(self.conv1d, self.pool1d, self.norm1d, strict=True)):
+            out = conv(out)
+            if index == 0:
+                out = out.abs()
+            out = F.leaky_relu(norm(pool(out)))
+        return out
+
+
+class PyanNet(nn.Module):
+    def __init__(self, classes: int = len(POWERSET)) -> None:
+        super().__init__()
+        self.sincnet = SincNet()
+        self.lstm = nn.LSTM(60, 128, num_layers=4, bidirectional=True, batch_first=True)
+        self.linear = nn.ModuleList([nn.Linear(256, 128), nn.Linear(128, 128)])
+        self.classifier = nn.Linear(128, classes)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(self.sincnet(waveform).transpose(1, 2))
+        for linear in self.linear:
+            out = F.leaky_relu(linear(out))
+        return F.log_softmax(self.classifier(out), dim=-1)
+
+
+def _powerset_matrix() -> torch.Tensor:
+    matrix = torch.zeros(len(POWERSET), LOCAL_SPEAKERS)
+    for row, speakers in enumerate(POWERSET):
+        for speaker in speakers:
+            matrix[row, speaker] = 1.0
+    return matrix
+
+
+@dataclass(frozen=True)
+class FrameGrid:
+    """Where frame ``i`` of a window sits: it covers ``start + i*step`` to ``+ duration``."""
+
+    start: float
+    step: float
+    duration: float
+
+    def center(self, index: np.ndarray | int) -> np.ndarray | float:
+        return self.start + np.asarray(index) * self.step + self.duration / 2
+
+
+class LocalSegmentation:
+    """Runs segmentation-3.0 on one window at a time and returns per-speaker activity."""
+
+    window_s = 10.0
+
+    def __init__(self, checkpoint: Path) -> None:
+        try:
+            payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            self._model = PyanNet(payload["model"]["output_dim"])
+            self._model.load_state_dict(payload["state_dict"], strict=True)
+            model = payload["model"]
+            self.frames = FrameGrid(model["frame_start"], model["frame_step"], model["frame_duration"])
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+            raise DiarizationError(f"The speaker segmentation model {checkpoint} could not be loaded ({exc}).")
+        self._model.eval()
+        self._powerset = _powerset_matrix()
+
+    def __call__(self, window: np.ndarray) -> np.ndarray:
+        """(frames, 3) activity in {0, 1} for a mono 16 kHz window of at most 10 s."""
+        if window.size < SAMPLE_RATE // 10:
+            return np.zeros((0, LOCAL_SPEAKERS), dtype=np.float32)
+        with torch.inference_mode():
+            log_probs = self._model(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None, None])
+        best = F.one_hot(log_probs[0].argmax(-1), len(POWERSET)).float()
+        return (best @ self._powerset).numpy()
+
+    def frame_count(self, samples: int) -> int:
+        """Frames the network yields for ``samples`` of audio (its convolutions trim the edges)."""
+        frames = math.floor((samples - 251) / 10) + 1
+        for kernel in (3, 5, 3, 5, 3):
+            frames = frames // 3 if kernel == 3 else frames - 4
+        return max(frames, 0)

@@ -1,0 +1,214 @@
+"""StreamingDiarizer: who spoke when, for one stream, a window at a time.
+
+Every ``step_s`` of new audio the last ``window_s`` are segmented into up to three local
+speakers; each local speaker heard in the new part gets a voice vector from its clear
+(non-overlapped) speech, the clusterer turns it into a session speaker, and the frames
+up to ``latency_s`` before the window's end are labelled for good. The models are passed
+in, so this class holds only the streaming rules and no threads.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.diarization.clusters import ClusterSettings, LocalVoice, SpeakerClusters
+
+SAMPLE_RATE = 16000
+
+Segmenter = Callable[[np.ndarray], np.ndarray]  # window -> (frames, local speakers) activity
+Embedder = Callable[[np.ndarray], np.ndarray]  # speech of one voice -> unit vector
+
+
+@dataclass(frozen=True)
+class DiarizationSettings:
+    step_s: float = 1.0  # new audio between two diarization passes
+    window_s: float = 10.0  # what the segmentation model was trained on
+    latency_s: float = 0.5  # the last frames of a window wait for the next one
+    min_window_s: float = 1.5  # no pass before this much audio has arrived
+    min_voice_s: float = 0.4  # a local speaker needs this much clear speech for a voice vector
+    embed_max_s: float = 4.0  # the most recent clear speech used for a voice vector
+    attribution_slack_s: float = 1.0  # a word between turns takes a turn this close to it
+    keep_turns_s: float = 120.0  # labelled history kept for attribution
+    clusters: ClusterSettings = field(default_factory=ClusterSettings)
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    start: float
+    end: float
+    speaker: int
+
+
+@dataclass(frozen=True)
+class FrameTiming:
+    """Frame ``i`` of a window starting at 0 is centred at ``first_center + i * step``."""
+
+    first_center: float
+    step: float
+
+
+class StreamingDiarizer:
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        embedder: Embedder,
+        frames: FrameTiming,
+        settings: DiarizationSettings | None = None,
+    ) -> None:
+        self.settings = settings or DiarizationSettings()
+        self.clusters = SpeakerClusters(self.settings.clusters)
+        self._segment = segmenter
+        self._embed = embedder
+        self._frames = frames
+        self._audio = np.zeros(0, dtype=np.float32)
+        self._audio_start = 0.0  # stream time of self._audio[0]
+        self._last_pass_end = 0.0
+        self.covered_until = 0.0  # every frame before this is labelled for good
+        self._turns: list[SpeakerTurn] = []
+        self._turn_starts: list[float] = []
+
+    # -- audio in, passes -----------------------------------------------------------
+
+    @property
+    def received_until(self) -> float:
+        return self._audio_start + len(self._audio) / SAMPLE_RATE
+
+    def accept(self, samples: np.ndarray) -> None:
+        self._audio = np.concatenate([self._audio, samples.astype(np.float32, copy=False)])
+
+    def due(self) -> bool:
+        """A pass is worth running: enough new audio since the last one."""
+        s = self.settings
+        return self.received_until >= s.min_window_s and self.received_until - self._last_pass_end >= s.step_s
+
+    def run_pass(self, final: bool = False) -> None:
+        """Segment the latest window, label speakers, and extend the labelled region."""
+        end = self.received_until
+        if end <= self.covered_until:
+            return
+        window_start = max(self._audio_start, end - self.settings.window_s)
+        first = round((window_start - self._audio_start) * SAMPLE_RATE)
+        window = self._audio[first:]
+        activity = self._segment(window)
+        label_until = end if final else end - self.settings.latency_s
+        if activity.size:
+            centers = window_start + self._frames.first_center + np.arange(len(activity)) * self._frames.step
+            labels = self._label_voices(window, window_start, activity, centers)
+            self._write_turns(activity, centers, labels, until=label_until)
+        self.covered_until = max(self.covered_until, label_until)
+        self._last_pass_end = end
+        self._forget_before(end - self.settings.window_s)
+
+    # -- labelling ------------------------------------------------------------------
+
+    def _label_voices(
+        self, window: np.ndarray, window_start: float, activity: np.ndarray, centers: np.ndarray
+    ) -> dict[int, int]:
+        clear = (activity > 0) & (activity.sum(axis=1, keepdims=True) == 1)
+        new_part = centers > self.covered_until
+        voices = []
+        for local in range(activity.shape[1]):
+            if not (activity[new_part, local] > 0).any():
+                continue
+            frames = np.flatnonzero(clear[:, local])
+            clear_s = len(frames) * self._frames.step
+            if clear_s < self.settings.min_voice_s:
+                continue
+            speech = self._speech_of(window, window_start, centers[frames])
+            voices.append(
+                LocalVoice(local, self._embed(speech), clear_s, self._previous_labels(centers[activity[:, local] > 0]))
+            )
+        return self.clusters.assign(voices)
+
+    def _speech_of(self, window: np.ndarray, window_start: float, centers: np.ndarray) -> np.ndarray:
+        """The window's samples around the given frame centres, the most recent ``embed_max_s``."""
+        centers = centers[centers >= centers[-1] - self.settings.embed_max_s]
+        half = self._frames.step / 2
+        mask = np.zeros(len(window), dtype=bool)
+        for center in centers:
+            lo = max(0, round((center - half - window_start) * SAMPLE_RATE))
+            mask[lo : round((center + half - window_start) * SAMPLE_RATE)] = True
+        return window[mask]
+
+    def _previous_labels(self, centers: np.ndarray) -> dict[int, float]:
+        labelled = centers[centers <= self.covered_until]
+        if labelled.size == 0:
+            return {}
+        counts: dict[int, int] = {}
+        for center in labelled:
+            speaker = self._speaker_at(float(center))
+            if speaker is not None:
+                counts[speaker] = counts.get(speaker, 0) + 1
+        return {speaker: n / labelled.size for speaker, n in counts.items()}
+
+    def _write_turns(self, activity: np.ndarray, centers: np.ndarray, labels: dict[int, int], until: float) -> None:
+        half = self._frames.step / 2
+        previous: int | None = self._turns[-1].speaker if self._turns else None
+        for frame in np.flatnonzero((centers > self.covered_until) & (centers <= until)):
+            speakers = [labels[i] for i in np.flatnonzero(activity[frame]) if i in labels]
+            if not speakers:
+                continue
+            speaker = previous if previous in speakers else speakers[0]
+            self._add_frame(float(centers[frame]) - half, float(centers[frame]) + half, speaker)
+            previous = speaker
+
+    def _add_frame(self, start: float, end: float, speaker: int) -> None:
+        start = max(start, self._turns[-1].end) if self._turns else start
+        last = self._turns[-1] if self._turns else None
+        if last is not None and last.speaker == speaker and start - last.end < 1e-3:
+            self._turns[-1] = SpeakerTurn(last.start, end, speaker)
+        else:
+            self._turns.append(SpeakerTurn(start, end, speaker))
+            self._turn_starts.append(start)
+
+    def _forget_before(self, time: float) -> None:
+        drop = round((time - self._audio_start) * SAMPLE_RATE)
+        if drop > 0:
+            self._audio = self._audio[drop:]
+            self._audio_start += drop / SAMPLE_RATE
+        horizon = self.covered_until - self.settings.keep_turns_s
+        keep = bisect.bisect_left(self._turn_starts, horizon)
+        if keep > 1:
+            del self._turns[: keep - 1]
+            del self._turn_starts[: keep - 1]
+
+    # -- answers --------------------------------------------------------------------
+
+    @property
+    def turns(self) -> tuple[SpeakerTurn, ...]:
+        return tuple(self._turns)
+
+    @property
+    def speaker_count(self) -> int:
+        return self.clusters.count
+
+    def _speaker_at(self, time: float) -> int | None:
+        index = bisect.bisect_right(self._turn_starts, time) - 1
+        if index >= 0 and self._turns[index].end >= time:
+            return self._turns[index].speaker
+        return None
+
+    def speaker_for(self, start: float, end: float) -> int | None:
+        """The speaker talking most during [start, end]; else the nearest one within the slack."""
+        overlap: dict[int, float] = {}
+        first = max(0, bisect.bisect_right(self._turn_starts, start) - 1)
+        for turn in self._turns[first:]:
+            if turn.start > end:
+                break
+            shared = min(end, turn.end) - max(start, turn.start)
+            if shared > 0:
+                overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
+        if overlap:
+            return max(overlap, key=overlap.__getitem__)
+        nearest = min(
+            self._turns,
+            key=lambda t: max(t.start - end, start - t.end),
+            default=None,
+        )
+        if nearest is not None and max(nearest.start - end, start - nearest.end) <= self.settings.attribution_slack_s:
+            return nearest.speaker
+        return None
