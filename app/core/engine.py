@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from app.core.vad import SileroVad, VadStream
 from app.core.words import TimedWord
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class TranscriptionEngine:
         self.vad = SileroVad()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-asr")
         self._vad_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-vad")
+        self._diarization_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-diarize")
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
     def _load(self, path: Path, device: str, compute_type: str):
@@ -130,6 +134,12 @@ class TranscriptionEngine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._vad_executor, stream.feed, samples)
 
+    async def diarize(self, work: Callable[..., T], *args: object) -> T:
+        """Diarization work on its own thread: it runs beside a decode, never queued behind one."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._diarization_executor, work, *args)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._vad_executor.shutdown(wait=True, cancel_futures=True)
+        self._diarization_executor.shutdown(wait=True, cancel_futures=True)

@@ -40,6 +40,7 @@ async def stream_samples(
     *,
     realtime: bool = False,
     language: str | None = None,
+    diarization: bool = False,
     on_update: Callable[[FrontData], None] | None = None,
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
@@ -47,7 +48,9 @@ async def stream_samples(
     Real-time streams decode every 0.5 s as a live source would; faster-than-real-time
     ones every 1 s of audio, since nobody is waiting for each word.
     """
-    config = ProcessorConfig(live=realtime, step_s=0.5 if realtime else 1.0, language=language)
+    config = ProcessorConfig(
+        live=realtime, step_s=0.5 if realtime else 1.0, language=language, diarization=diarization
+    )
     processor = AudioProcessor(engine, config)
     feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
     final = FrontData()

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder
+from app.core.diarization import ClusterSettings, DiarizationError, DiarizationSettings
+from app.core.diarization_stage import DiarizationStage
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
@@ -38,6 +40,9 @@ class ProcessorConfig:
     max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
     max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
     stream: StreamSettings = field(default_factory=StreamSettings)
+    diarization: bool = False  # label speakers 1, 2, 3…; off: every line is speaker 1
+    diarization_backend: str = "default"
+    max_speakers: int = 4
 
 
 class AudioProcessor:
@@ -69,6 +74,14 @@ class AudioProcessor:
         self._space.set()
         self._worker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._speakers: DiarizationStage | None = None
+        if self.config.diarization:
+            settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=self.config.max_speakers))
+            self._speakers = DiarizationStage(
+                engine, self._core.speakers, self.config.diarization_backend, settings,
+                on_progress=self._publish,
+                has_speech=lambda since: self._core.tracker.speech_since(since) > 0,
+            )
 
     # -- way in ---------------------------------------------------------------------
 
@@ -171,22 +184,41 @@ class AudioProcessor:
             self._worker = self._loop.create_task(self._run(), name="sayline-stream")
 
     async def _run(self) -> None:
+        speakers = asyncio.create_task(self._run_speakers(), name="sayline-speakers")
         try:
             while await self._wait_for_audio():
                 samples = self._take_step()
                 probs = await self.engine.speech_probabilities(self._vad, samples)
                 self._core.accept(samples, probs)
+                if self._speakers is not None:
+                    self._speakers.feed(samples)
                 await self._decode(stream_ended=False)
                 await self._publish()
             if not self._error:
                 await self._decode(stream_ended=True)
                 self._core.finish()
+            if self._speakers is not None:
+                self._speakers.end()
+            await speakers
         except asyncio.CancelledError:
+            speakers.cancel()
             raise
         except Exception as exc:  # a failed decode must reach the client as a sentence
             log.exception("transcription failed")
             self._error = f"Transcription failed: {exc}"
+            speakers.cancel()
         await self._publish(finished=True)
+
+    async def _run_speakers(self) -> None:
+        if self._speakers is None:
+            return
+        try:
+            await self._speakers.run()
+        except DiarizationError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # a crashed diarizer must not end the stream silently
+            log.exception("diarization failed")
+            self._fail(f"Speaker diarization failed: {exc}")
 
     async def _decode(self, stream_ended: bool) -> None:
         request = self._core.plan(stream_ended=stream_ended)
@@ -196,6 +228,8 @@ class AudioProcessor:
             request.audio, request.offset, request.language, request.prompt
         )
         self._core.apply(request, decoded)
+        if self._speakers is not None:
+            self._speakers.release_if_idle()
 
     async def _wait_for_audio(self) -> bool:
         """True when a step's worth of audio is ready; False once input ended and all is taken."""
@@ -229,6 +263,9 @@ class AudioProcessor:
 
     async def _publish(self, finished: bool = False) -> None:
         snapshot = self._core.snapshot(self.received_seconds)
+        if self._speakers is not None:
+            lag = max(0.0, self.received_seconds - self._speakers.covered_until)
+            snapshot = replace(snapshot, remaining_time_diarization=round(lag, 2))
         if self._error:
             snapshot = replace(snapshot, status=STATUS_ERROR, error=self._error)
         async with self._changed:

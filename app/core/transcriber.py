@@ -19,6 +19,7 @@ from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
 from app.core.hallucination import cut_repetition_loop, is_plausible, within_speech
 from app.core.lines import LineBuilder
 from app.core.policy import StreamingPolicy, create_policy
+from app.core.speaker_gate import SpeakerGate
 from app.core.vad import SpeechTracker
 from app.core.words import TimedWord, join_words
 
@@ -58,6 +59,7 @@ class StreamTranscriber:
         self.tracker = SpeechTracker()
         self.policy: StreamingPolicy = create_policy(self.settings.policy)
         self.lines = LineBuilder(silence_gap_s=self.settings.silence_line_s)
+        self.speakers = SpeakerGate(self.lines)
         self._buffer = np.zeros(0, dtype=np.float32)
         self._offset = 0.0
         self.processed_until = 0.0
@@ -128,7 +130,8 @@ class StreamTranscriber:
         self.processed_until = self.received_until
         if quiet >= self.settings.silence_line_s:
             # The VAD confirms speech a few windows late; end the gap before it could start.
-            self.lines.note_silence(self.tracker.last_speech_end, self.tracker.now - self.settings.preroll_s)
+            pause_end = self.tracker.now - self.settings.preroll_s
+            self.speakers.note_silence(self.tracker.last_speech_end, pause_end)
         if quiet >= self.settings.context_reset_silence_s:
             self._committed.clear()
         self.tracker.forget_before(self._offset)
@@ -165,7 +168,7 @@ class StreamTranscriber:
     def _commit(self, words: list[TimedWord]) -> None:
         if not words:
             return
-        self.lines.add_words(words, language=self.language or "")
+        self.speakers.add_words(words, self.language or "")
         self._committed.extend(words)
         self._sentence_ends.extend(w.end for w in words if w.ends_sentence)
 
@@ -206,5 +209,6 @@ class StreamTranscriber:
             status=STATUS_ACTIVE if heard else STATUS_NO_AUDIO,
             lines=self.lines.lines,
             buffer_transcription=join_words(self.policy.pending),
+            buffer_diarization=self.speakers.waiting_text,
             remaining_time_transcription=round(max(0.0, received_until - self.processed_until), 2),
         )

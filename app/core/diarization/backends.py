@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.diarization.errors import DiarizationError
-from app.core.diarization.streaming import DiarizationSettings, Embedder, FrameTiming, Segmenter, StreamingDiarizer
+from app.core.diarization.streaming import (
+    DiarizationSettings,
+    Embedder,
+    FrameTiming,
+    Segmenter,
+    StreamingDiarizer,
+)
 from app.core.diarization.torch_import import import_torch
 from app.core.diarization.weights import EMBEDDING_FILE, SEGMENTATION_FILE, weight_file
 
@@ -51,9 +57,10 @@ def _pyannote_segmenter() -> tuple[Segmenter, FrameTiming]:
     try:
         from pyannote.audio import Model
         from pyannote.audio.utils.powerset import Powerset
-    except Exception as exc:  # noqa: BLE001 - a broken torchaudio raises OSError/RuntimeError, not ImportError
+    except Exception as exc:  # a broken torchaudio raises OSError, not ImportError
         raise DiarizationError(
-            f"The pyannote diarization backend needs pyannote.audio ({exc}); install it with {PYANNOTE_INSTALL}."
+            f"The pyannote diarization backend needs pyannote.audio ({exc}); "
+            f"install it with {PYANNOTE_INSTALL}."
         ) from exc
     torch = import_torch()
     model = Model.from_pretrained(str(weight_file("pyannote_segmentation_3.0/pytorch_model.bin")))
@@ -83,7 +90,9 @@ _lock = threading.Lock()
 def load_models(backend: str = "default") -> DiarizationModels:
     """The backend's models, loaded on first use and shared by every stream afterwards."""
     if backend not in _SEGMENTERS:
-        raise DiarizationError(f"Unknown diarization backend {backend!r}; choose one of: {', '.join(BACKENDS)}.")
+        raise DiarizationError(
+            f"Unknown diarization backend {backend!r}; choose one of: {', '.join(BACKENDS)}."
+        )
     with _lock:
         if backend not in _loaded:
             torch = import_torch()

@@ -68,7 +68,9 @@ class FrontEnd(nn.Module):
 class TdnnLayer(nn.Module):
     def __init__(self, channels_in: int, channels_out: int, kernel: int, stride: int) -> None:
         super().__init__()
-        self.linear = nn.Conv1d(channels_in, channels_out, kernel, stride=stride, padding=kernel // 2, bias=False)
+        self.linear = nn.Conv1d(
+            channels_in, channels_out, kernel, stride=stride, padding=kernel // 2, bias=False
+        )
         self.nonlinear = _bn_relu(channels_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -83,7 +85,9 @@ class ContextMask(nn.Module):
     def __init__(self, channels: int, out_channels: int, kernel: int, dilation: int) -> None:
         super().__init__()
         padding = (kernel - 1) // 2 * dilation
-        self.linear_local = nn.Conv1d(channels, out_channels, kernel, padding=padding, dilation=dilation, bias=False)
+        self.linear_local = nn.Conv1d(
+            channels, out_channels, kernel, padding=padding, dilation=dilation, bias=False
+        )
         self.linear1 = nn.Conv1d(channels, channels // 2, 1)
         self.linear2 = nn.Conv1d(channels // 2, out_channels, 1)
 
@@ -171,7 +175,9 @@ class SpeakerEmbedder:
             self._model = CamPlusPlus()
             self._model.load_state_dict(state, strict=True)
         except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
-            raise DiarizationError(f"The speaker embedding model {checkpoint} could not be loaded ({exc}).")
+            raise DiarizationError(
+                f"The speaker embedding model {checkpoint} could not be loaded ({exc})."
+            ) from exc
         self._model.eval()
 
     def __call__(self, audio: np.ndarray) -> np.ndarray:

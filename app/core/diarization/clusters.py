@@ -19,7 +19,7 @@ import numpy as np
 @dataclass(frozen=True)
 class ClusterSettings:
     max_speakers: int = 4
-    new_speaker_similarity: float = 0.35  # a voice less similar than this to all known ones may be new
+    new_speaker_similarity: float = 0.45  # a voice less similar than this to all known ones may be new
     new_speaker_min_s: float = 1.5  # clear speech needed before a new speaker is opened
     update_similarity: float = 0.5  # only confident matches refine a speaker's voice
     continuity_bonus: float = 0.3  # weight of "this local speaker already had that label"
@@ -89,7 +89,9 @@ class SpeakerClusters:
         return best[1]
 
     def _may_open(self, voice: LocalVoice) -> bool:
-        return self.count < self.settings.max_speakers and voice.clear_seconds >= self.settings.new_speaker_min_s
+        return (
+            self.count < self.settings.max_speakers and voice.clear_seconds >= self.settings.new_speaker_min_s
+        )
 
     def _open(self, voice: LocalVoice) -> int:
         self._centroids.append(voice.embedding.copy())
@@ -99,5 +101,7 @@ class SpeakerClusters:
     def _update(self, cluster: int, voice: LocalVoice) -> None:
         weight = min(self._weights[cluster], self.settings.max_update_weight_s)
         total = weight + voice.clear_seconds
-        self._centroids[cluster] = (self._centroids[cluster] * weight + voice.embedding * voice.clear_seconds) / total
+        self._centroids[cluster] = (
+            self._centroids[cluster] * weight + voice.embedding * voice.clear_seconds
+        ) / total
         self._weights[cluster] = total

@@ -131,7 +131,9 @@ class LocalSegmentation:
             model = payload["model"]
             self.frames = FrameGrid(model["frame_start"], model["frame_step"], model["frame_duration"])
         except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
-            raise DiarizationError(f"The speaker segmentation model {checkpoint} could not be loaded ({exc}).")
+            raise DiarizationError(
+                f"The speaker segmentation model {checkpoint} could not be loaded ({exc})."
+            ) from exc
         self._model.eval()
         self._powerset = _powerset_matrix()
 
@@ -140,7 +142,9 @@ class LocalSegmentation:
         if window.size < SAMPLE_RATE // 10:
             return np.zeros((0, LOCAL_SPEAKERS), dtype=np.float32)
         with torch.inference_mode():
-            log_probs = self._model(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None, None])
+            log_probs = self._model(
+                torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None, None]
+            )
         best = F.one_hot(log_probs[0].argmax(-1), len(POWERSET)).float()
         return (best @ self._powerset).numpy()
 

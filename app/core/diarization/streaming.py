@@ -103,6 +103,13 @@ class StreamingDiarizer:
         self._last_pass_end = end
         self._forget_before(end - self.settings.window_s)
 
+    def skip_silence(self, final: bool = False) -> None:
+        """The VAD heard no speech in the latest window: label nothing, but move on."""
+        end = self.received_until
+        self.covered_until = max(self.covered_until, end if final else end - self.settings.latency_s)
+        self._last_pass_end = end
+        self._forget_before(end - self.settings.window_s)
+
     # -- labelling ------------------------------------------------------------------
 
     def _label_voices(
@@ -120,7 +127,12 @@ class StreamingDiarizer:
                 continue
             speech = self._speech_of(window, window_start, centers[frames])
             voices.append(
-                LocalVoice(local, self._embed(speech), clear_s, self._previous_labels(centers[activity[:, local] > 0]))
+                LocalVoice(
+                    local,
+                    self._embed(speech),
+                    clear_s,
+                    self._previous_labels(centers[activity[:, local] > 0]),
+                )
             )
         return self.clusters.assign(voices)
 
@@ -145,7 +157,9 @@ class StreamingDiarizer:
                 counts[speaker] = counts.get(speaker, 0) + 1
         return {speaker: n / labelled.size for speaker, n in counts.items()}
 
-    def _write_turns(self, activity: np.ndarray, centers: np.ndarray, labels: dict[int, int], until: float) -> None:
+    def _write_turns(
+        self, activity: np.ndarray, centers: np.ndarray, labels: dict[int, int], until: float
+    ) -> None:
         half = self._frames.step / 2
         previous: int | None = self._turns[-1].speaker if self._turns else None
         for frame in np.flatnonzero((centers > self.covered_until) & (centers <= until)):
@@ -209,6 +223,9 @@ class StreamingDiarizer:
             key=lambda t: max(t.start - end, start - t.end),
             default=None,
         )
-        if nearest is not None and max(nearest.start - end, start - nearest.end) <= self.settings.attribution_slack_s:
+        if (
+            nearest is not None
+            and max(nearest.start - end, start - nearest.end) <= self.settings.attribution_slack_s
+        ):
             return nearest.speaker
         return None

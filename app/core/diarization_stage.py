@@ -1,0 +1,103 @@
+"""The processor's diarization stage: feeds a StreamingDiarizer off the event loop.
+
+Audio is handed over as it arrives; a pass runs on the engine's diarization thread
+whenever a step's worth is waiting, and after each pass the words it covered leave the
+speaker gate. Passes never wait for the recogniser and the recogniser never waits for
+them; if passes fall behind, the diarizer looks only at the latest window, so it skips
+rather than piles up. The stage owns the diarizer: nothing else touches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+
+from app.core.decoding import SAMPLE_RATE
+from app.core.diarization import DiarizationSettings, StreamingDiarizer, load_models
+from app.core.engine import TranscriptionEngine
+from app.core.speaker_gate import SpeakerGate
+
+log = logging.getLogger(__name__)
+
+
+class DiarizationStage:
+    def __init__(
+        self,
+        engine: TranscriptionEngine,
+        gate: SpeakerGate,
+        backend: str,
+        settings: DiarizationSettings,
+        on_progress: Callable[[], Awaitable[None]],
+        has_speech: Callable[[float], bool],
+    ) -> None:
+        self._engine = engine
+        self._gate = gate
+        self._backend = backend
+        self._settings = settings
+        self._on_progress = on_progress
+        self._has_speech = has_speech  # "was there speech since this stream time?" (the VAD's view)
+        self._diarizer: StreamingDiarizer | None = None
+        self._pending: list[np.ndarray] = []
+        self._pending_samples = 0
+        self._fed_until = 0.0  # stream time of the end of the audio handed over so far
+        self._ended = False
+        self._arrived = asyncio.Event()
+        self.covered_until = 0.0
+        self.speaker_count = 0
+        self._busy = False
+
+    def feed(self, samples: np.ndarray) -> None:
+        self._pending.append(samples)
+        self._pending_samples += samples.size
+        self._fed_until += samples.size / SAMPLE_RATE
+        self._arrived.set()
+
+    def end(self) -> None:
+        self._ended = True
+        self._arrived.set()
+
+    def release_if_idle(self) -> None:
+        """Release covered words now, unless a pass is running (then the pass releases them)."""
+        if not self._busy and self._diarizer is not None:
+            self._gate.release()
+
+    async def run(self) -> None:
+        """Until the stream ends: load the models, then pass after pass; raises DiarizationError."""
+        models = await self._engine.diarize(load_models, self._backend)
+        self._diarizer = models.stream(self._settings)
+        self._gate.attach(self._diarizer)
+        step = round(self._settings.step_s * SAMPLE_RATE)
+        while True:
+            while not self._ended and self._pending_samples < step:
+                self._arrived.clear()
+                await self._arrived.wait()
+            final = self._ended
+            audio = self._take()
+            speech = self._has_speech(self._fed_until - self._settings.window_s)
+            self._busy = True
+            try:
+                await self._engine.diarize(self._pass, self._diarizer, audio, final, speech)
+            finally:
+                self._busy = False
+            self._gate.release(final=final)
+            self.covered_until = self._diarizer.covered_until
+            self.speaker_count = self._diarizer.speaker_count
+            await self._on_progress()
+            if final:
+                return
+
+    def _take(self) -> np.ndarray:
+        audio = np.concatenate(self._pending) if self._pending else np.zeros(0, dtype=np.float32)
+        self._pending, self._pending_samples = [], 0
+        return audio
+
+    @staticmethod
+    def _pass(diarizer: StreamingDiarizer, audio: np.ndarray, final: bool, speech: bool) -> None:
+        diarizer.accept(audio)
+        if not speech:
+            diarizer.skip_silence(final)
+        elif final or diarizer.due():
+            diarizer.run_pass(final=final)
