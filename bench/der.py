@@ -10,7 +10,7 @@ reference labels by the one-to-one mapping that maximises matched speech.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ class DerResult:
     scored_speech: float
     reference_speakers: int
     hypothesis_speakers: int
+    mapping: dict[str, str] = field(default_factory=dict)  # hypothesis label -> reference label
 
 
 def read_rttm(path: Path) -> list[Turn]:
@@ -81,6 +82,7 @@ def diarization_error(reference: list[Turn], hypothesis: list[Turn], collar: flo
         scored_speech=total * RESOLUTION,
         reference_speakers=len(ref_labels),
         hypothesis_speakers=len(hyp_labels),
+        mapping={hyp_labels[h]: ref_labels[r] for h, r in mapping.items()},
     )
 
 
