@@ -19,8 +19,8 @@ import numpy as np
 @dataclass(frozen=True)
 class ClusterSettings:
     max_speakers: int = 4
-    new_speaker_similarity: float = 0.45  # a voice less similar than this to all known ones may be new
-    new_speaker_min_s: float = 1.5  # clear speech needed before a new speaker is opened
+    new_speaker_similarity: float = 0.35  # a voice less similar than this to all known ones may be new
+    new_speaker_min_s: float = 2.0  # clear speech needed before a new speaker is opened
     update_similarity: float = 0.5  # only confident matches refine a speaker's voice
     continuity_bonus: float = 0.3  # weight of "this local speaker already had that label"
     max_update_weight_s: float = 60.0  # older evidence is discounted past this much speech
@@ -53,19 +53,27 @@ class SpeakerClusters:
         norms = np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(embedding)), 1e-9)
         return matrix @ embedding / np.maximum(norms, 1e-9)
 
-    def assign(self, voices: list[LocalVoice]) -> dict[int, int]:
-        """Local index -> session speaker (1-based) for the voices that can be labelled."""
+    def assign(self, voices: list[LocalVoice], decide: bool = False) -> dict[int, int]:
+        """Local index -> session speaker (1-based) for the voices that can be labelled now.
+
+        A voice unlike every known speaker but heard too briefly to open a new one is left
+        out, so the caller can wait for more of it; with ``decide`` it joins the closest
+        known speaker instead.
+        """
         if not voices:
             return {}
         scores = [self._scores(voice) for voice in voices]
         labels: dict[int, int] = {}
         for voice, cluster in zip(voices, self._best_matching(scores), strict=True):
             similarity = float(self.similarities(voice.embedding)[cluster]) if cluster is not None else -1.0
-            if similarity < self.settings.new_speaker_similarity and self._may_open(voice):
-                cluster = self._open(voice)
-            elif cluster is None:
+            if similarity < self.settings.new_speaker_similarity:
+                if self._may_open(voice):
+                    cluster = self._open(voice)
+                elif not (decide or self.count >= self.settings.max_speakers):
+                    continue
+            if cluster is None:
                 continue
-            elif similarity >= self.settings.update_similarity:
+            if similarity >= self.settings.update_similarity:
                 self._update(cluster, voice)
             labels[voice.index] = cluster + 1
         return labels

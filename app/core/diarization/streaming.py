@@ -28,6 +28,7 @@ class DiarizationSettings:
     step_s: float = 1.0  # new audio between two diarization passes
     window_s: float = 10.0  # what the segmentation model was trained on
     latency_s: float = 0.5  # the last frames of a window wait for the next one
+    max_hold_s: float = 3.0  # a voice too brief to place waits at most this long for a label
     min_window_s: float = 1.5  # no pass before this much audio has arrived
     min_voice_s: float = 0.4  # a local speaker needs this much clear speech for a voice vector
     embed_max_s: float = 4.0  # the most recent clear speech used for a voice vector
@@ -97,7 +98,9 @@ class StreamingDiarizer:
         label_until = end if final else end - self.settings.latency_s
         if activity.size:
             centers = window_start + self._frames.first_center + np.arange(len(activity)) * self._frames.step
-            labels = self._label_voices(window, window_start, activity, centers)
+            decide = final or end - self.covered_until >= self.settings.max_hold_s
+            labels = self._label_voices(window, window_start, activity, centers, decide)
+            label_until = min(label_until, self._first_unlabelled(activity, centers, labels))
             self._write_turns(activity, centers, labels, until=label_until)
         self.covered_until = max(self.covered_until, label_until)
         self._last_pass_end = end
@@ -112,8 +115,16 @@ class StreamingDiarizer:
 
     # -- labelling ------------------------------------------------------------------
 
+    def _first_unlabelled(self, activity: np.ndarray, centers: np.ndarray, labels: dict[int, int]) -> float:
+        """Where the first new frame of a voice still waiting for a label lies (labelling stops there)."""
+        waiting = [i for i in range(activity.shape[1]) if i not in labels]
+        new_part = centers > self.covered_until
+        active = new_part & (activity[:, waiting] > 0).any(axis=1) if waiting else np.zeros(0, dtype=bool)
+        hits = np.flatnonzero(active)
+        return float(centers[hits[0]]) - self._frames.step if hits.size else np.inf
+
     def _label_voices(
-        self, window: np.ndarray, window_start: float, activity: np.ndarray, centers: np.ndarray
+        self, window: np.ndarray, window_start: float, activity: np.ndarray, centers: np.ndarray, decide: bool
     ) -> dict[int, int]:
         clear = (activity > 0) & (activity.sum(axis=1, keepdims=True) == 1)
         new_part = centers > self.covered_until
@@ -121,7 +132,8 @@ class StreamingDiarizer:
         for local in range(activity.shape[1]):
             if not (activity[new_part, local] > 0).any():
                 continue
-            frames = np.flatnonzero(clear[:, local])
+            # The most recent clear speech of this voice, however far back in the window it lies.
+            frames = np.flatnonzero(clear[:, local])[-round(self.settings.embed_max_s / self._frames.step) :]
             clear_s = len(frames) * self._frames.step
             if clear_s < self.settings.min_voice_s:
                 continue
@@ -134,11 +146,10 @@ class StreamingDiarizer:
                     self._previous_labels(centers[activity[:, local] > 0]),
                 )
             )
-        return self.clusters.assign(voices)
+        return self.clusters.assign(voices, decide)
 
     def _speech_of(self, window: np.ndarray, window_start: float, centers: np.ndarray) -> np.ndarray:
-        """The window's samples around the given frame centres, the most recent ``embed_max_s``."""
-        centers = centers[centers >= centers[-1] - self.settings.embed_max_s]
+        """The window's samples around the given frame centres."""
         half = self._frames.step / 2
         mask = np.zeros(len(window), dtype=bool)
         for center in centers:
