@@ -15,6 +15,7 @@ import numpy as np
 from app import __version__
 from app.console import LivePrinter
 from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_file
+from app.core.diarization import BACKENDS, DiarizationError, DiarizationOptions, load_models
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
@@ -47,12 +48,28 @@ def load_engine(model: str, language: str) -> TranscriptionEngine:
     return TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
 
 
+def diarization_from(args: argparse.Namespace) -> DiarizationOptions | None:
+    """The --diarization options, with the models loaded now so a problem shows before any audio."""
+    if not args.diarization:
+        return None
+    options = DiarizationOptions(backend=args.diarization_backend, max_speakers=args.max_speakers)
+    print("Loading the speaker models…", file=sys.stderr, flush=True)
+    load_models(options.backend)
+    return options
+
+
 async def stream_through(
-    engine: TranscriptionEngine, samples: np.ndarray, realtime: bool, printer: LivePrinter | None
+    engine: TranscriptionEngine,
+    samples: np.ndarray,
+    realtime: bool,
+    printer: LivePrinter | None,
+    diarization: DiarizationOptions | None = None,
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
-    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update)
+    final = await stream_samples(
+        engine, samples, realtime=realtime, on_update=on_update, diarization=diarization
+    )
     if printer:
         printer.finish(final)
     if final.status == STATUS_ERROR:
@@ -62,10 +79,11 @@ async def stream_through(
 
 def run_transcribe(args: argparse.Namespace) -> int:
     samples = decode_file(args.file)
+    diarization = diarization_from(args)
     engine = load_engine(args.model, args.language)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer))
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, diarization))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -85,8 +103,11 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    diarization = diarization_from(args)
     engine = load_engine(args.model, args.language)
-    settings = ServerSettings(host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token)
+    settings = ServerSettings(
+        host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token, diarization=diarization
+    )
     try:
         asyncio.run(serve_until_interrupted(AsrServer(engine, settings)))
     finally:
@@ -137,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
 
+    def add_diarization_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--diarization", action="store_true", help="label speakers 1, 2, 3… (needs torch)")
+        sub.add_argument(
+            "--diarization-backend", choices=BACKENDS, default="default",
+            help="default: built in; pyannote: through pyannote.audio (optional install)",
+        )
+        sub.add_argument("--max-speakers", type=int, default=4, help="most speakers to tell apart (1-8)")
+
     gui = commands.add_parser("gui", help="the desktop app (main window and caption overlay)")
     gui.set_defaults(handler=run_gui_command)
 
@@ -150,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--realtime", action="store_true", help="pace the file at 1x speed, as if live")
     transcribe.add_argument("--format", choices=FORMATS, default="txt", help="final transcript format")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="do not print lines as they commit")
+    add_diarization_options(transcribe)
     transcribe.set_defaults(handler=run_transcribe)
 
     server = commands.add_parser("serve", help="serve the /asr WebSocket protocol and the caption page")
@@ -160,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--pcm-input", action="store_true", help="clients send raw s16le 16 kHz PCM (AudioWorklet)"
     )
     server.add_argument("--token", help="require ?token=… from clients")
+    add_diarization_options(server)
     server.set_defaults(handler=run_serve)
     return parser
 
@@ -178,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), default])
     try:
         return args.handler(args)
-    except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError) as exc:
+    except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError, DiarizationError) as exc:
         print(f"sayline: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

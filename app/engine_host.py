@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from app.core.diarization import DiarizationOptions
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import Progress
 from app.live import LiveCallbacks, LiveSession, LiveSource
@@ -72,13 +73,17 @@ class EngineHost:
         return engine
 
     async def start_live(
-        self, sources: list[LiveSource], callbacks: LiveCallbacks, language: str | None
+        self,
+        sources: list[LiveSource],
+        callbacks: LiveCallbacks,
+        language: str | None,
+        diarization: DiarizationOptions | None = None,
     ) -> None:
         if self.engine is None:
             raise RuntimeError("The speech model is not loaded yet.")
         if self._session is not None:
             return
-        session = LiveSession(self.engine, sources, callbacks, language)
+        session = LiveSession(self.engine, sources, callbacks, language, diarization)
         try:
             await session.start()
         except Exception:

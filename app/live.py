@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from app.audio import AudioCapture, CaptureSource
 from app.core.decoding import float_to_pcm16
+from app.core.diarization import DiarizationOptions, load_models
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
 from app.core.processor import AudioProcessor, ProcessorConfig
@@ -46,22 +47,30 @@ class LiveSession:
         sources: list[LiveSource],
         callbacks: LiveCallbacks,
         language: str | None = None,
+        diarization: DiarizationOptions | None = None,
     ) -> None:
         self.engine = engine
         self.sources = sources
         self.callbacks = callbacks
         self.language = language
+        self.diarization = diarization
         self._captures: list[AudioCapture] = []
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        """Open every source (raises AudioError with a sentence), then start streaming."""
+        """Load the speaker models if asked, open every source, then start streaming.
+
+        Raises DiarizationError or AudioError with a sentence before any audio flows.
+        """
+        if self.diarization is not None:
+            await self.engine.diarize(load_models, self.diarization.backend)
         for item in self.sources:
             capture = AudioCapture(item.source, on_state=self._state_reporter(item.label))
             capture.start()
             self._captures.append(capture)
         for item, capture in zip(self.sources, self._captures, strict=True):
-            processor = AudioProcessor(self.engine, ProcessorConfig(language=self.language, live=True))
+            config = ProcessorConfig(language=self.language, live=True, diarization=self.diarization)
+            processor = AudioProcessor(self.engine, config)
             self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
 
     def _state_reporter(self, label: str) -> Callable[[str, str], None]:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE, float_to_pcm16
+from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
 from app.core.processor import AudioProcessor, ProcessorConfig
@@ -40,7 +41,7 @@ async def stream_samples(
     *,
     realtime: bool = False,
     language: str | None = None,
-    diarization: bool = False,
+    diarization: DiarizationOptions | None = None,
     on_update: Callable[[FrontData], None] | None = None,
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.

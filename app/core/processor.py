@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder
-from app.core.diarization import ClusterSettings, DiarizationError, DiarizationSettings
+from app.core.diarization import ClusterSettings, DiarizationError, DiarizationOptions, DiarizationSettings
 from app.core.diarization_stage import DiarizationStage
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
@@ -40,9 +40,7 @@ class ProcessorConfig:
     max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
     max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
     stream: StreamSettings = field(default_factory=StreamSettings)
-    diarization: bool = False  # label speakers 1, 2, 3…; off: every line is speaker 1
-    diarization_backend: str = "default"
-    max_speakers: int = 4
+    diarization: DiarizationOptions | None = None  # None: no speaker labels, every line is speaker 1
 
 
 class AudioProcessor:
@@ -75,10 +73,11 @@ class AudioProcessor:
         self._worker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._speakers: DiarizationStage | None = None
-        if self.config.diarization:
-            settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=self.config.max_speakers))
+        if self.config.diarization is not None:
+            options = self.config.diarization
+            settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=options.max_speakers))
             self._speakers = DiarizationStage(
-                engine, self._core.speakers, self.config.diarization_backend, settings,
+                engine, self._core.speakers, options.backend, settings,
                 on_progress=self._publish,
                 has_speech=lambda since: self._core.tracker.speech_since(since) > 0,
             )

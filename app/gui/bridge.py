@@ -11,6 +11,7 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.diarization import DiarizationOptions
 from app.core.engine import EngineConfig
 from app.engine_host import EngineHost
 from app.live import LiveCallbacks, LiveSource
@@ -59,16 +60,18 @@ class EngineBridge(QObject):
         future = self.host.submit(self.host.load_engine(config, self.model_progress.emit))
         self._watch(future, lambda engine: self.model_ready.emit(engine.model_name))
 
-    def start(self, sources: list[LiveSource], language: str | None) -> None:
-        future = self.host.submit(self.host.start_live(sources, self._callbacks, language))
+    def start(
+        self, sources: list[LiveSource], language: str | None, diarization: DiarizationOptions | None = None
+    ) -> None:
+        future = self.host.submit(self.host.start_live(sources, self._callbacks, language, diarization))
         self._watch(future, lambda _: self.captioning_started.emit())
 
     def stop(self) -> None:
         future = self.host.submit(self.host.stop_live())
         self._watch(future, lambda _: self.captioning_stopped.emit())
 
-    def start_server(self, port: int) -> None:
-        future = self.host.submit(self.host.start_server(ServerSettings(port=port)))
+    def start_server(self, port: int, diarization: DiarizationOptions | None = None) -> None:
+        future = self.host.submit(self.host.start_server(ServerSettings(port=port, diarization=diarization)))
         self._watch(future, self.server_changed.emit)
 
     def stop_server(self) -> None:

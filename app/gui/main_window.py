@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListView,
     QMainWindow,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio import AudioError, CaptureSource, SystemAudioUnavailable, find_system_audio, list_input_devices
+from app.core.diarization import DiarizationOptions
 from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
@@ -35,7 +37,7 @@ from app.gui.transcript_view import TranscriptModel
 from app.live import LiveSource
 from app.paths import resources_dir
 from app.transcript.export import EXPORTERS
-from app.transcript.record import SessionRecord, latest_session
+from app.transcript.record import SessionRecord, SourcedLine, latest_session
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,8 @@ class MainWindow(QMainWindow):
         self.overlay.geometry_changed.connect(self._remember_overlay_geometry)
         self.overlay.click_through_changed.connect(self._sync_click_through)
         self.transcript = TranscriptModel()
-        self.transcript.label_for = lambda entry: entry.source
+        self.transcript.label_for = self._transcript_label
+        self._many_speakers = False
         self._build()
         self._connect_bridge()
         self._build_tray()
@@ -115,6 +118,13 @@ class MainWindow(QMainWindow):
         controls.addWidget(QLabel("Model"))
         self.model_combo = self._combo(MODELS, self.settings.model, "model")
         controls.addWidget(self.model_combo)
+        self.diarization_check = QCheckBox("Speakers", objectName="diarizationCheck")
+        self.diarization_check.setToolTip(
+            "Tell speakers apart: Speaker 1, Speaker 2… (right-click a line to rename)"
+        )
+        self.diarization_check.setChecked(self.settings.diarization)
+        self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
+        controls.addWidget(self.diarization_check)
         layout.addLayout(controls)
         self._fill_devices()
         self._sync_device_choice()
@@ -123,6 +133,8 @@ class MainWindow(QMainWindow):
         self.transcript_view.setModel(self.transcript)
         self.transcript_view.setWordWrap(True)
         self.transcript_view.setUniformItemSizes(False)
+        self.transcript_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.transcript_view.customContextMenuRequested.connect(self._transcript_menu)
         layout.addWidget(self.transcript_view, 1)
         self.buffer_label = QLabel(objectName="bufferLabel")
         self.buffer_label.setWordWrap(True)
@@ -297,7 +309,7 @@ class MainWindow(QMainWindow):
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
         language = None if self.settings.language == "auto" else self.settings.language
         self.statusBar().showMessage("Starting…")
-        self.bridge.start(self._sources(system), language)
+        self.bridge.start(self._sources(system), language, self._diarization())
 
     def _on_captioning_changed(self, running: bool) -> None:
         self._captioning = running
@@ -305,8 +317,8 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for combo in (self.source_combo, self.language_combo, self.model_combo):
-            combo.setEnabled(not running)
+        for widget in (self.source_combo, self.language_combo, self.model_combo, self.diarization_check):
+            widget.setEnabled(not running)
         self._sync_device_choice()
         if self.tray is not None:
             self.tray_toggle.setText("Stop captions" if running else "Start captions")
@@ -321,6 +333,7 @@ class MainWindow(QMainWindow):
         if self.record is None:
             return
         if self.record.apply(label, update):
+            self._note_speakers()
             self.transcript.set_rows(self.record.lines)
             self.transcript_view.scrollToBottom()
         self.buffer_label.setText(self.record.live_text)
@@ -359,7 +372,7 @@ class MainWindow(QMainWindow):
         self.port_spin.setEnabled(not enabled)
         if enabled:
             self._option_changed("server_port", self.port_spin.value())
-            self.bridge.start_server(self.port_spin.value())
+            self.bridge.start_server(self.port_spin.value(), self._diarization())
         else:
             self.bridge.stop_server()
 
@@ -371,6 +384,52 @@ class MainWindow(QMainWindow):
     def _copy_page_link(self) -> None:
         url = self.server_url.text()
         QGuiApplication.clipboard().setText(url.replace("ws://", "http://").removesuffix("asr"))
+
+    # -- speakers ---------------------------------------------------------------------
+
+    def _diarization(self) -> DiarizationOptions | None:
+        return DiarizationOptions() if self.settings.diarization else None
+
+    def _note_speakers(self) -> None:
+        """Names go before lines only once a second speaker appeared, as on the overlay."""
+        assert self.record is not None
+        speakers = {e.line.speaker for e in self.record.lines if not e.line.is_silence and not e.source}
+        self._many_speakers = len(speakers) > 1
+
+    def _transcript_label(self, entry: SourcedLine) -> str:
+        if entry.source:
+            return entry.source
+        return self.settings.label_for(entry.line.speaker) if self._many_speakers else ""
+
+    def _transcript_menu(self, position) -> None:
+        speaker = self.transcript.speaker_at(self.transcript_view.indexAt(position).row())
+        if speaker is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(f"Rename {self.settings.label_for(speaker)}…", lambda: self.rename_speaker(speaker))
+        menu.popup(self.transcript_view.viewport().mapToGlobal(position))
+
+    def rename_speaker(self, speaker: int) -> None:
+        current = self.settings.label_for(speaker)
+        name, accepted = QInputDialog.getText(self, "Rename speaker", f"Name for {current}:", text=current)
+        if accepted:
+            self.set_speaker_name(speaker, name)
+
+    def set_speaker_name(self, speaker: int, name: str) -> None:
+        """Name a speaker everywhere: overlay, transcript and exports ("" restores "Speaker N")."""
+        names = dict(self.settings.speaker_names)
+        if name.strip():
+            names[str(speaker)] = name.strip()
+        else:
+            names.pop(str(speaker), None)
+        try:
+            self.settings = replace(self.settings, speaker_names=names)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.overlay.apply_settings(self.settings)
+        self.transcript.refresh()
+        self._schedule_save()
 
     # -- transcript -------------------------------------------------------------------
 
@@ -388,7 +447,8 @@ class MainWindow(QMainWindow):
                 return None
         target = Path(path)
         try:
-            target.write_text(EXPORTERS[fmt](self.record.as_update()), encoding="utf-8")
+            text = EXPORTERS[fmt](self.record.as_update(), self.settings.label_for)
+            target.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.show_error(f"Could not write {target}: {exc.strerror or exc}.")
             return None
@@ -404,6 +464,7 @@ class MainWindow(QMainWindow):
             self.show_error("No saved session yet.")
             return
         self.record = SessionRecord.reopen(path)
+        self._note_speakers()
         self.transcript.set_rows(self.record.lines)
         self.statusBar().showMessage(f"Opened {path.name}.", 5000)
 

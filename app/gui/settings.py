@@ -167,6 +167,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "server_enabled": _flag,
     "server_port": _whole(*PORT_RANGE),
     "speaker_names": _speaker_names,
+    "diarization": _flag,
     "window_geometry": _qt_state,
 }
 
@@ -198,6 +199,7 @@ class Settings:
     server_enabled: bool = False
     server_port: int = 8000
     speaker_names: dict[str, str] = field(default_factory=dict)  # {"1": "Dana"}
+    diarization: bool = False  # tell speakers apart (Speaker 1, 2…); needs torch
     window_geometry: str | None = None  # base64 of QMainWindow.saveGeometry()
 
     def __post_init__(self) -> None:

@@ -59,5 +59,17 @@ class TranscriptModel(QAbstractListModel):
         for row in changed:
             self.dataChanged.emit(self.index(row), self.index(row))
 
+    def refresh(self) -> None:
+        """Repaint every row, e.g. after a speaker was renamed."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+
+    def speaker_at(self, row: int) -> int | None:
+        """The speaker of a row that a name can be given to (None for pauses and meeting sources)."""
+        if not 0 <= row < len(self._rows):
+            return None
+        entry = self._rows[row]
+        return entry.line.speaker if entry.line.speaker > 0 and not entry.source else None
+
     def plain_text(self) -> str:
         return "\n".join(self.data(self.index(row)) for row in range(len(self._rows)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
 from app.server.routes import Routes
 from app.server.session import SessionOptions, serve_asr
@@ -30,6 +31,7 @@ class ServerSettings:
     pcm_input: bool = False  # False: clients send an encoded stream (WebM/Opus from browsers)
     token: str | None = None
     max_frame_bytes: int = MAX_FRAME_BYTES
+    diarization: DiarizationOptions | None = None  # label speakers in every session
 
 
 def is_loopback(host: str) -> bool:
@@ -49,7 +51,8 @@ class AsrServer:
     def __init__(self, engine: TranscriptionEngine, settings: ServerSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings or ServerSettings()
-        self._options = SessionOptions(pcm_input=self.settings.pcm_input, token=self.settings.token)
+        settings = self.settings
+        self._options = SessionOptions(settings.pcm_input, settings.token, settings.diarization)
         self._routes = Routes(engine.model_name, lambda: self.session_count)
         self._server: Server | None = None
         self.session_count = 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.processor import AudioProcessor, ProcessorConfig
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 class SessionOptions:
     pcm_input: bool
     token: str | None
+    diarization: DiarizationOptions | None = None
 
 
 async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: SessionOptions) -> None:
@@ -46,7 +48,10 @@ async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: 
         return
 
     processor = AudioProcessor(
-        engine, ProcessorConfig(pcm_input=options.pcm_input, language=params.language, live=True)
+        engine,
+        ProcessorConfig(
+            pcm_input=options.pcm_input, language=params.language, live=True, diarization=options.diarization
+        ),
     )
     encoder = UpdateEncoder(params.mode)
     log.info("session from %s (mode=%s, language=%s)", peer, params.mode, params.language or "default")

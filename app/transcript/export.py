@@ -8,6 +8,11 @@ from collections.abc import Callable, Sequence
 from app.core.frontdata import FrontData, Line
 
 FORMATS = ("txt", "srt", "vtt", "json")
+LabelFor = Callable[[int], str]
+
+
+def speaker_label(speaker: int) -> str:
+    return f"Speaker {speaker}" if speaker > 0 else ""
 
 
 def _clock(seconds: float, decimal: str) -> str:
@@ -22,31 +27,52 @@ def _spoken(lines: Sequence[Line]) -> list[Line]:
     return [line for line in lines if not line.is_silence and line.text]
 
 
-def to_txt(update: FrontData) -> str:
-    return "".join(f"{line.text}\n" for line in _spoken(update.lines))
+def _names(update: FrontData, label_for: LabelFor) -> dict[int, str]:
+    """Speaker number -> name, only once two people spoke: one voice needs no name tags."""
+    speakers = sorted({line.speaker for line in _spoken(update.lines)})
+    return {speaker: label_for(speaker) for speaker in speakers} if len(speakers) > 1 else {}
 
 
-def to_srt(update: FrontData) -> str:
+def _named(line: Line, names: dict[int, str]) -> str:
+    name = names.get(line.speaker)
+    return f"{name}: {line.text}" if name else line.text
+
+
+def to_txt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
+    names = _names(update, label_for)
+    return "".join(f"{_named(line, names)}\n" for line in _spoken(update.lines))
+
+
+def to_srt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
+    names = _names(update, label_for)
     cues = [
-        f"{i}\n{_clock(line.start, ',')} --> {_clock(line.end, ',')}\n{line.text}\n"
+        f"{i}\n{_clock(line.start, ',')} --> {_clock(line.end, ',')}\n{_named(line, names)}\n"
         for i, line in enumerate(_spoken(update.lines), start=1)
     ]
     return "\n".join(cues)
 
 
-def to_vtt(update: FrontData) -> str:
-    cues = [
-        f"{_clock(line.start, '.')} --> {_clock(line.end, '.')}\n{line.text}\n"
-        for line in _spoken(update.lines)
-    ]
+def to_vtt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
+    """Speakers as WebVTT voice spans (``<v Dana>``), which players show as the speaker's name."""
+    names = _names(update, label_for)
+    cues = []
+    for line in _spoken(update.lines):
+        name = names.get(line.speaker)
+        text = f"<v {name}>{line.text}" if name else line.text
+        cues.append(f"{_clock(line.start, '.')} --> {_clock(line.end, '.')}\n{text}\n")
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
-def to_json(update: FrontData) -> str:
-    return json.dumps(update.to_dict(), ensure_ascii=False, indent=2) + "\n"
+def to_json(update: FrontData, label_for: LabelFor = speaker_label) -> str:
+    """The final wire message, plus the speakers' names when there is more than one speaker."""
+    message = update.to_dict()
+    names = _names(update, label_for)
+    if names:
+        message["speaker_names"] = {str(speaker): name for speaker, name in names.items()}
+    return json.dumps(message, ensure_ascii=False, indent=2) + "\n"
 
 
-EXPORTERS: dict[str, Callable[[FrontData], str]] = {
+EXPORTERS: dict[str, Callable[[FrontData, LabelFor], str]] = {
     "txt": to_txt,
     "srt": to_srt,
     "vtt": to_vtt,

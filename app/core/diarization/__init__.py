@@ -6,13 +6,16 @@ Importing this package is cheap: torch and the models load only in :func:`load_m
 from app.core.diarization.backends import BACKENDS, DiarizationModels, load_models
 from app.core.diarization.clusters import ClusterSettings
 from app.core.diarization.errors import DiarizationError
+from app.core.diarization.options import MAX_SPEAKERS_LIMIT, DiarizationOptions
 from app.core.diarization.streaming import DiarizationSettings, SpeakerTurn, StreamingDiarizer
 
 __all__ = [
     "BACKENDS",
+    "MAX_SPEAKERS_LIMIT",
     "ClusterSettings",
     "DiarizationError",
     "DiarizationModels",
+    "DiarizationOptions",
     "DiarizationSettings",
     "SpeakerTurn",
     "StreamingDiarizer",
