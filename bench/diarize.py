@@ -35,7 +35,9 @@ import psutil
 from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.diarization import (
     ClusterSettings,
+    DiarizationError,
     DiarizationModels,
+    DiarizationOptions,
     DiarizationSettings,
     SpeakerTurn,
     load_models,
@@ -167,6 +169,7 @@ def score_live(live: LiveRun, reference: list[Turn]) -> dict[str, Any]:
     return {
         "duration_s": round(live.duration_s, 2),
         "processor_der": der_row(processor_der),
+        "processor_turns": [asdict(t) for t in live.turns],
         "word_der": der_row(diarization_error(reference, word_turns, COLLAR_S)),
         "words": word_accuracy(live.words, reference, processor_der.mapping),
         "attribution_delay_s": summarize(live.attribution_delays_s),
@@ -205,26 +208,29 @@ def speech_weighted(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 
 async def run_with_asr(
-    args: argparse.Namespace, clips: list[DiarizedClip], audios: dict[str, np.ndarray]
+    args: argparse.Namespace,
+    options: DiarizationOptions,
+    clips: list[DiarizedClip],
+    audios: dict[str, np.ndarray],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     print(f"loading {args.model}…", file=sys.stderr, flush=True)
     engine = TranscriptionEngine(EngineConfig(model=args.model, language="en"))
     asr, diarization = AsrTimer(engine), DiarizationTimer(engine)
     # Warm the decode path and the diarization thread; not measured.
-    await stream_samples(engine, audios[clips[0].name][: 3 * SAMPLE_RATE], diarization=True)
+    await stream_samples(engine, audios[clips[0].name][: 3 * SAMPLE_RATE], diarization=options)
     rows = []
     delays: list[float] = []
     for clip in clips:
         print(f"with ASR  {clip.name} ({clip.duration:.1f} s, real time)", file=sys.stderr, flush=True)
         baseline = {}
         if args.baseline:
-            plain = await run_live(engine, asr, diarization, audios[clip.name], diarize=False)
+            plain = await run_live(engine, asr, diarization, audios[clip.name], None)
             baseline = {
                 "baseline_rtf_process_cpu": round(plain.cpu_s / plain.duration_s, 3),
                 "baseline_process_cpu_s": round(plain.cpu_s, 3),
                 "baseline_final_lag_s": round(plain.final_lag_s, 2),
             }
-        live = await run_live(engine, asr, diarization, audios[clip.name])
+        live = await run_live(engine, asr, diarization, audios[clip.name], options)
         delays.extend(live.attribution_delays_s)
         rows.append({"clip": clip.name, **score_live(live, read_rttm(clip.rttm)), **baseline})
     engine.close()
@@ -262,6 +268,7 @@ def _set_rtf(rows: list[dict[str, Any]], seconds: str, side: str | None = None) 
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    options = DiarizationOptions(args.backend, args.max_speakers)  # checks them before any work
     clips = load_clips(args.set, args.limit)
     if not clips:
         raise SystemExit(f"{args.set} has no clip with an RTTM.")
@@ -313,7 +320,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     live_rows: list[dict[str, Any]] = []
     if args.model != "none":
-        live_rows, summary["with_asr"] = await run_with_asr(args, clips, audios)
+        live_rows, summary["with_asr"] = await run_with_asr(args, options, clips, audios)
         summary["rss_mb"]["peak_with_asr"] = round(peak_rss_mb(), 1)
     return {
         "config": {
@@ -324,7 +331,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "collar_s": COLLAR_S,
             "streaming": asdict(settings),
             "offline": asdict(offline_settings),
-            "processor": asdict(ProcessorConfig(diarization=True)),
+            "processor": asdict(ProcessorConfig(diarization=options)),
             "cpu_count": os.cpu_count(),
             "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "platform": platform.platform(),
@@ -345,7 +352,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips with an RTTM")
     parser.add_argument("--chunk-s", type=float, default=0.5, help="audio per accept() in the streaming run")
-    parser.add_argument("--max-speakers", type=int, default=ProcessorConfig().max_speakers)
+    parser.add_argument("--max-speakers", type=int, default=DiarizationOptions().max_speakers)
     parser.add_argument(
         "--no-baseline",
         dest="baseline",
@@ -365,7 +372,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    results = asyncio.run(run(args))
+    try:
+        results = asyncio.run(run(args))
+    except DiarizationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print_tables(results)
     out = args.out or (
         Path(__file__).parent / "results" / f"diarize-{args.backend}-{args.set.resolve().name}.json"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
-from app.core.diarization import SpeakerTurn, StreamingDiarizer
+from app.core.diarization import DiarizationOptions, SpeakerTurn, StreamingDiarizer
 from app.core.engine import TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import FrontData
@@ -138,11 +138,11 @@ async def run_live(
     asr: AsrTimer,
     diarization: DiarizationTimer,
     audio: np.ndarray,
-    diarize: bool = True,
+    options: DiarizationOptions | None,
 ) -> LiveRun:
     """Stream ``audio`` in real time and measure it (see the module docstring).
 
-    ``diarize=False`` is the baseline: the same stream with diarization off, so the cost
+    ``options=None`` is the baseline: the same stream with diarization off, so the cost
     diarization adds is a difference measured under the same CPU load.
     """
     run = LiveRun(duration_s=len(audio) / SAMPLE_RATE)
@@ -159,7 +159,7 @@ async def run_live(
         run.wall_s = t
 
     with recording_words(start, run.words):
-        final = await stream_samples(engine, audio, realtime=True, diarization=diarize, on_update=on_update)
+        final = await stream_samples(engine, audio, realtime=True, diarization=options, on_update=on_update)
     run.final_lag_s = run.wall_s - run.duration_s
     run.cpu_s = cpu_seconds() - cpu0
     run.asr_s = asr.seconds - asr0
