@@ -93,3 +93,34 @@ def test_the_window_reopens_where_it_was(qtbot, window):
     again = MainWindow(saved, EngineBridge())
     assert again.height() == 450  # (the width follows the controls' minimum on this 800 px screen)
     again.close()
+
+
+def test_speakers_switch_persists_and_renamed_speakers_show_everywhere(qtbot, window, config_dir, tmp_path):
+    from app.transcript.record import SessionRecord
+
+    assert not window.diarization_check.isChecked()
+    window.diarization_check.setChecked(True)
+    assert window.settings.diarization is True
+    assert window._diarization() is not None
+
+    window.record = SessionRecord()
+    turns = (
+        Line(1, "Hello there.", 0.0, 1.0), Line(2, "Hi, Sam here.", 1.2, 2.0), Line(1, "Welcome.", 2.2, 3.0)
+    )
+    window.on_update("", FrontData("active_transcription", turns))
+    texts = [window.transcript.data(window.transcript.index(row)) for row in range(3)]
+    assert "Speaker 1: Hello there." in texts[0] and "Speaker 2: Hi, Sam here." in texts[1]
+
+    assert window.transcript.speaker_at(1) == 2
+    window.set_speaker_name(2, "Dana")
+    assert "Dana: Hi, Sam here." in window.transcript.data(window.transcript.index(1))
+    assert any(row.startswith("Dana: ") for row in window.overlay.visible_lines())
+    exported = window.export_transcript("srt", str(tmp_path / "named.srt"))
+    assert "Dana: Hi, Sam here." in exported.read_text() and "Speaker 1: Hello there." in exported.read_text()
+
+    qtbot.waitUntil(lambda: (config_dir / "settings.json").is_file(), timeout=5_000)
+    qtbot.wait(700)
+    saved, _ = load_settings()
+    assert saved.diarization is True and saved.speaker_names == {"2": "Dana"}
+    window.set_speaker_name(2, "")
+    assert "Speaker 2: Hi" in window.transcript.data(window.transcript.index(1))
