@@ -41,13 +41,13 @@ def start_xvfb() -> subprocess.Popen | None:
     return xvfb
 
 
-def offline_word_ends(model_path: Path) -> tuple[list[str], list[float]]:
+def offline_word_ends(model_path: Path, sample: Path) -> tuple[list[str], list[float]]:
     from faster_whisper import WhisperModel
 
     from app.core.decoding import decode_file
 
     model = WhisperModel(str(model_path), device="cpu", compute_type="int8")
-    segments, _ = model.transcribe(decode_file(SAMPLE), language="en", beam_size=5, word_timestamps=True)
+    segments, _ = model.transcribe(decode_file(sample), language="en", beam_size=5, word_timestamps=True)
     return normalize_timed([(w.word, w.end) for s in segments for w in s.words])
 
 
@@ -81,7 +81,10 @@ def main() -> int:
     parser.add_argument("--screenshots", type=Path, help="folder for desktop.png and overlay.png")
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--sample", type=Path, default=SAMPLE, help="speech played into system audio")
+    parser.add_argument("--diarization", action="store_true", help="captions with the Speakers switch on")
     args = parser.parse_args()
+    shot_suffix = "-speakers" if args.diarization else ""
 
     xvfb = start_xvfb()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
@@ -99,7 +102,7 @@ def main() -> int:
     from app.paths import resources_dir
     from tests.pulse import SINK, private_pulse_server
 
-    reference, word_ends = offline_word_ends(resolve_model(args.model))
+    reference, word_ends = offline_word_ends(resolve_model(args.model), args.sample)
     process = psutil.Process()
     app = QApplication(sys.argv[:1])
     app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
@@ -119,7 +122,10 @@ def main() -> int:
     results: dict = {"model": args.model}
     try:
         with private_pulse_server(scratch):
-            settings = Settings(model=args.model, language="en", source="system", overlay_visible=True)
+            settings = Settings(
+                model=args.model, language="en", source="system", overlay_visible=True,
+                diarization=args.diarization, overlay_lines=3 if args.diarization else 2,
+            )
             window = MainWindow(settings, EngineBridge())
             window.show()
             wait_until(lambda: window.start_button.isEnabled(), 120, "the model to load")
@@ -144,14 +150,14 @@ def main() -> int:
             results["cpu_percent_captioning_silence"] = round(silent, 2)
 
             played_at = time.monotonic()
-            player = subprocess.Popen(["paplay", f"--device={SINK}", str(SAMPLE)])
-            wait_until(lambda: player.poll() is not None, 30, "playback")
+            player = subprocess.Popen(["paplay", f"--device={SINK}", str(args.sample)])
+            wait_until(lambda: player.poll() is not None, 120, "playback")
             pump(4.0)
             if args.screenshots:
                 args.screenshots.mkdir(parents=True, exist_ok=True)
                 screen = app.primaryScreen().grabWindow(0)
-                screen.save(str(args.screenshots / "desktop.png"))
-                window.overlay.grab().save(str(args.screenshots / "overlay.png"))
+                screen.save(str(args.screenshots / f"desktop{shot_suffix}.png"))
+                window.overlay.grab().save(str(args.screenshots / f"overlay{shot_suffix}.png"))
             window.toggle_captioning()
             wait_until(lambda: not window._captioning, 30, "captioning to stop")
             results["rss_mb"] = round(process.memory_info().rss / 2**20, 1)
