@@ -173,7 +173,7 @@ def score_live(live: LiveRun, reference: list[Turn]) -> dict[str, Any]:
         "word_der": der_row(diarization_error(reference, word_turns, COLLAR_S)),
         "words": word_accuracy(live.words, reference, processor_der.mapping),
         "attribution_delay_s": summarize(live.attribution_delays_s),
-        "speech_to_speaker_s": summarize([w.at_s - w.end for w in live.words]),
+        "speech_to_line_s": summarize([w.at_s - w.end for w in live.words]),
         "process_cpu_s": round(live.cpu_s, 3),
         "asr_wall_s": round(live.asr_s, 3),
         "diarization_cpu_s": round(live.diarization_cpu_s, 3),
@@ -220,18 +220,22 @@ async def run_with_asr(
     await stream_samples(engine, audios[clips[0].name][: 3 * SAMPLE_RATE], diarization=options)
     rows = []
     delays: list[float] = []
+    to_line: dict[str, list[float]] = {"on": [], "off": []}  # word end -> in a line, diarization on/off
     for clip in clips:
         print(f"with ASR  {clip.name} ({clip.duration:.1f} s, real time)", file=sys.stderr, flush=True)
         baseline = {}
         if args.baseline:
             plain = await run_live(engine, asr, diarization, audios[clip.name], None)
+            to_line["off"].extend(w.at_s - w.end for w in plain.words)
             baseline = {
                 "baseline_rtf_process_cpu": round(plain.cpu_s / plain.duration_s, 3),
                 "baseline_process_cpu_s": round(plain.cpu_s, 3),
                 "baseline_final_lag_s": round(plain.final_lag_s, 2),
+                "baseline_speech_to_line_s": summarize([w.at_s - w.end for w in plain.words]),
             }
         live = await run_live(engine, asr, diarization, audios[clip.name], options)
         delays.extend(live.attribution_delays_s)
+        to_line["on"].extend(w.at_s - w.end for w in live.words)
         rows.append({"clip": clip.name, **score_live(live, read_rttm(clip.rttm)), **baseline})
     engine.close()
     summary = {
@@ -240,6 +244,7 @@ async def run_with_asr(
         "processor_der": speech_weighted(rows, "processor_der"),
         "word_der": speech_weighted(rows, "word_der"),
         "attribution_delay_s": summarize(delays),
+        "speech_to_line_s": summarize(to_line["on"]),
         "rtf_process_cpu": _set_rtf(rows, "process_cpu_s"),
         "rtf_asr_wall": _set_rtf(rows, "asr_wall_s"),
         "rtf_diarization_cpu": _set_rtf(rows, "diarization_cpu_s"),
@@ -248,6 +253,7 @@ async def run_with_asr(
     if args.baseline:
         summary["baseline_rtf_process_cpu"] = _set_rtf(rows, "baseline_process_cpu_s")
         summary["baseline_max_final_lag_s"] = max(r["baseline_final_lag_s"] for r in rows)
+        summary["baseline_speech_to_line_s"] = summarize(to_line["off"])
     scored = sum(r["words"]["scored_words"] for r in rows)
     correct = sum(r["words"]["correct_words"] for r in rows)
     summary["word_speaker_accuracy"] = round(correct / scored, 4) if scored else None

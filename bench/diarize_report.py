@@ -78,6 +78,11 @@ def print_with_asr(a: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         f"max {_with_baseline(a['max_final_lag_s'], a.get('baseline_max_final_lag_s'), 2)} | |"
     )
     print(f"\nDER of the attributed words' spans (all clips): {_der_cell(a['word_der'])}")
+    on, off = a["speech_to_line_s"], a.get("baseline_speech_to_line_s")
+    print(
+        f"word end in the audio -> word in a line, p50 / p90 / max s: {_delays(on)}"
+        + (f" (diarization off: {_delays(off)})" if off else "")
+    )
 
 
 def print_tables(results: dict[str, Any]) -> None:
