@@ -42,4 +42,4 @@ Name: "{autodesktop}\Sayline"; Filename: "{app}\sayline.exe"; Parameters: "gui";
 [Run]
 Filename: "{app}\sayline.exe"; Parameters: "gui"; Description: "{cm:LaunchProgram,Sayline}"; Flags: nowait postinstall skipifsilent
 
-; Settings, transcripts and logs in %LOCALAPPDATA%\Sayline are the user's: uninstalling keeps them.
+; Settings, transcripts and logs in %LOCALAPPDATA%\Sayline\Sayline are the user's: uninstalling keeps them.
