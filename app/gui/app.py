@@ -8,8 +8,11 @@ import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from app import __version__
 from app.core.models import data_dir
-from app.paths import resources_dir
+from app.paths import frozen_root, resources_dir
+
+log = logging.getLogger(__name__)
 
 
 def display_available() -> bool:
@@ -42,12 +45,17 @@ def run_gui(argv: list[str] | None = None) -> int:
     from app.gui.settings import load_settings
 
     setup_file_logging()
+    origin = f"installer build in {frozen_root()}" if frozen_root() else "from source"
+    log.info("Sayline %s starting (%s)", __version__, origin)
     app = QApplication(argv or sys.argv[:1])
     app.setApplicationName("Sayline")
     app.setWindowIcon(app_icon())
     app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
     app.setQuitOnLastWindowClosed(True)
     settings, warning = load_settings()
-    window = MainWindow(settings, EngineBridge(), warning)
+    bridge = EngineBridge()
+    # "Did the model load?" is support's first question; the log answers it (check_bundle.sh waits on it).
+    bridge.model_ready.connect(lambda name: log.info("model ready: %s", name))
+    window = MainWindow(settings, bridge, warning)
     window.show()
     return app.exec()
