@@ -9,7 +9,9 @@ per stream. torch is imported only here, only when diarization is switched on.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,9 +31,7 @@ from app.core.diarization.weights import EMBEDDING_FILE, SEGMENTATION_FILE, weig
 log = logging.getLogger(__name__)
 
 BACKENDS = ("default", "pyannote")
-PYANNOTE_INSTALL = (
-    "pip install torch==2.13.0 && pip install pyannote.audio==4.0.7 (see README: Diarization backends)"
-)
+PYANNOTE_INSTALL = "the steps in README's 'Diarization backends' (torch==2.13.0, then pyannote.audio==4.0.7)"
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,12 @@ def _default_segmenter() -> tuple[Segmenter, FrameTiming]:
 
 
 def _pyannote_segmenter() -> tuple[Segmenter, FrameTiming]:
+    # pyannote.audio 4 sends usage telemetry on every model load unless told not to: Sayline is offline.
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
     try:
-        from pyannote.audio import Model
+        with warnings.catch_warnings():  # "torchcodec is not installed": unused, audio arrives as tensors
+            warnings.simplefilter("ignore", UserWarning)
+            from pyannote.audio import Model
         from pyannote.audio.utils.powerset import Powerset
     except Exception as exc:  # a broken torchaudio raises OSError, not ImportError
         raise DiarizationError(
