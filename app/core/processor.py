@@ -20,6 +20,7 @@ from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
 from app.core.transcriber import StreamSettings, StreamTranscriber
+from app.core.translation.stage import TranslationStage, create_stage
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,13 @@ class ProcessorConfig:
     max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
     max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
     stream: StreamSettings = field(default_factory=StreamSettings)
+    target_language: str = ""  # "" = no translation
+    translator: str = "auto"  # auto | argos | whisper (see app/core/translation/factory.py)
+    translate_buffer: bool = True  # also translate the live, uncommitted text about every 0.5 s
 
 
 class AudioProcessor:
-    """Raises LanguageError at construction for a language the engine's model cannot take."""
+    """Raises LanguageError (or TranslationError) at construction for a language it cannot take."""
 
     def __init__(self, engine: TranscriptionEngine, config: ProcessorConfig | None = None) -> None:
         self.engine = engine
@@ -69,6 +73,10 @@ class AudioProcessor:
         self._space.set()
         self._worker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._republishing: set[asyncio.Task[None]] = set()
+        self._translation: TranslationStage | None = create_stage(
+            engine, self.config, language, on_change=self._translation_ready
+        )
 
     # -- way in ---------------------------------------------------------------------
 
@@ -152,6 +160,8 @@ class AudioProcessor:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
+        if self._translation is not None:
+            await self._translation.close()
         if self._decoder is not None:
             await asyncio.to_thread(self._decoder.close)
         self._pending.clear()
@@ -174,6 +184,8 @@ class AudioProcessor:
         try:
             while await self._wait_for_audio():
                 samples = self._take_step()
+                if self._translation is not None:
+                    self._translation.accept_audio(samples)
                 probs = await self.engine.speech_probabilities(self._vad, samples)
                 self._core.accept(samples, probs)
                 await self._decode(stream_ended=False)
@@ -181,6 +193,8 @@ class AudioProcessor:
             if not self._error:
                 await self._decode(stream_ended=True)
                 self._core.finish()
+                if self._translation is not None:
+                    await self._translation.finish(self._core.snapshot(self.received_seconds))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a failed decode must reach the client as a sentence
@@ -221,6 +235,13 @@ class AudioProcessor:
         self._space.set()
         return taken
 
+    def _translation_ready(self) -> None:
+        """A translation came back: publish it now rather than with the next decode."""
+        if not self._finished and self._loop is not None:
+            task = self._loop.create_task(self._publish())
+            self._republishing.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._republishing.discard)
+
     def _fail(self, message: str) -> None:
         if not self._error:
             log.warning("stream failed: %s", message)
@@ -229,6 +250,8 @@ class AudioProcessor:
 
     async def _publish(self, finished: bool = False) -> None:
         snapshot = self._core.snapshot(self.received_seconds)
+        if self._translation is not None:
+            snapshot = self._translation.apply(snapshot)
         if self._error:
             snapshot = replace(snapshot, status=STATUS_ERROR, error=self._error)
         async with self._changed:
