@@ -20,9 +20,11 @@ from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.models import DEFAULT_MODEL, ModelError
+from app.core.translation import BACKENDS, TranslationError, open_translator
 from app.paths import demo_sample
 from app.server.server import AsrServer, ServerSettings, ServerStartError
 from app.transcript.export import EXPORTERS, FORMATS
+from app.translation_cli import add_translation_commands
 
 
 class CliError(Exception):
@@ -48,11 +50,19 @@ def load_engine(model: str, language: str) -> TranscriptionEngine:
 
 
 async def stream_through(
-    engine: TranscriptionEngine, samples: np.ndarray, realtime: bool, printer: LivePrinter | None
+    engine: TranscriptionEngine,
+    samples: np.ndarray,
+    realtime: bool,
+    printer: LivePrinter | None,
+    args: argparse.Namespace | None = None,
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
-    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update)
+    translation = {
+        "target_language": getattr(args, "target_language", ""),
+        "translator": getattr(args, "translator", "auto"),
+    }
+    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update, **translation)
     if printer:
         printer.finish(final)
     if final.status == STATUS_ERROR:
@@ -65,7 +75,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer))
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, args))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -86,8 +96,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
-    settings = ServerSettings(host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token)
+    settings = ServerSettings(
+        host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token,
+        target_language=args.target_language, translator=args.translator,
+    )
     try:
+        if args.target_language:  # refuse at start, not on every client's connection
+            open_translator(args.translator, engine, engine.language, args.target_language)
         asyncio.run(serve_until_interrupted(AsrServer(engine, settings)))
     finally:
         engine.close()
@@ -137,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
 
+    def add_translation_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--target-language", default="", help="translate captions into this language code")
+        sub.add_argument(
+            "--translator", choices=BACKENDS, default="auto",
+            help="argos (installed pairs), whisper (any language to English), or auto (argos when it can)",
+        )
+
     gui = commands.add_parser("gui", help="the desktop app (main window and caption overlay)")
     gui.set_defaults(handler=run_gui_command)
 
@@ -150,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--realtime", action="store_true", help="pace the file at 1x speed, as if live")
     transcribe.add_argument("--format", choices=FORMATS, default="txt", help="final transcript format")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="do not print lines as they commit")
+    add_translation_options(transcribe)
     transcribe.set_defaults(handler=run_transcribe)
 
     server = commands.add_parser("serve", help="serve the /asr WebSocket protocol and the caption page")
@@ -160,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--pcm-input", action="store_true", help="clients send raw s16le 16 kHz PCM (AudioWorklet)"
     )
     server.add_argument("--token", help="require ?token=… from clients")
+    add_translation_options(server)
     server.set_defaults(handler=run_serve)
+    add_translation_commands(commands)
     return parser
 
 
@@ -178,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), default])
     try:
         return args.handler(args)
-    except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError) as exc:
+    except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError, TranslationError) as exc:
         print(f"sayline: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

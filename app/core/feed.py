@@ -41,13 +41,21 @@ async def stream_samples(
     realtime: bool = False,
     language: str | None = None,
     on_update: Callable[[FrontData], None] | None = None,
+    target_language: str = "",
+    translator: str = "auto",
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
 
     Real-time streams decode every 0.5 s as a live source would; faster-than-real-time
     ones every 1 s of audio, since nobody is waiting for each word.
     """
-    config = ProcessorConfig(live=realtime, step_s=0.5 if realtime else 1.0, language=language)
+    config = ProcessorConfig(
+        live=realtime,
+        step_s=0.5 if realtime else 1.0,
+        language=language,
+        target_language=target_language,
+        translator=translator,
+    )
     processor = AudioProcessor(engine, config)
     feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
     final = FrontData()

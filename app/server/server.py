@@ -30,6 +30,8 @@ class ServerSettings:
     pcm_input: bool = False  # False: clients send an encoded stream (WebM/Opus from browsers)
     token: str | None = None
     max_frame_bytes: int = MAX_FRAME_BYTES
+    target_language: str = ""  # translate every session into this unless it asks otherwise
+    translator: str = "auto"
 
 
 def is_loopback(host: str) -> bool:
@@ -49,7 +51,12 @@ class AsrServer:
     def __init__(self, engine: TranscriptionEngine, settings: ServerSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings or ServerSettings()
-        self._options = SessionOptions(pcm_input=self.settings.pcm_input, token=self.settings.token)
+        self._options = SessionOptions(
+            pcm_input=self.settings.pcm_input,
+            token=self.settings.token,
+            target_language=self.settings.target_language,
+            translator=self.settings.translator,
+        )
         self._routes = Routes(engine.model_name, lambda: self.session_count)
         self._server: Server | None = None
         self.session_count = 0
