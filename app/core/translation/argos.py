@@ -75,6 +75,7 @@ class InstalledPair:
     version: str = ""
     source_name: str = ""
     target_name: str = ""
+    stamp: tuple[int, int] = (0, 0)  # the folder's inode and mtime: a reinstall is a new pair
 
     @property
     def label(self) -> str:
@@ -109,6 +110,7 @@ def pair_from_folder(folder: Path) -> InstalledPair:
         version=str(metadata.get("package_version", "")),
         source_name=str(metadata.get("from_name", "")),
         target_name=str(metadata.get("to_name", "")),
+        stamp=(folder.stat().st_ino, (folder / "metadata.json").stat().st_mtime_ns),
     )
 
 
@@ -154,7 +156,7 @@ class ArgosTranslator:
         self.threads = threads  # 1 by default: transcription needs the other cores
         self.beam_size = beam_size
         self._lock = threading.Lock()
-        self._loaded: dict[Path, _LoadedPair] = {}
+        self._loaded: dict[InstalledPair, _LoadedPair] = {}
         self._installed: list[InstalledPair] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-translate")
         self.refresh()
@@ -164,8 +166,7 @@ class ArgosTranslator:
         pairs = installed_pairs(self.folder)
         with self._lock:
             self._installed = pairs
-            current = {pair.path for pair in pairs}
-            self._loaded = {path: loaded for path, loaded in self._loaded.items() if path in current}
+            self._loaded = {pair: loaded for pair, loaded in self._loaded.items() if pair in pairs}
 
     @property
     def installed(self) -> list[InstalledPair]:
@@ -223,42 +224,42 @@ class ArgosTranslator:
 
     def _load(self, pair: InstalledPair) -> _LoadedPair:
         with self._lock:
-            loaded = self._loaded.get(pair.path)
+            loaded = self._loaded.get(pair)
             if loaded is None:
                 try:
                     loaded = _LoadedPair(pair, self.threads)
-                except (RuntimeError, ValueError, OSError) as exc:
+                except Exception as exc:  # CTranslate2 reports a bad model.bin as IndexError, RuntimeError, …
                     raise TranslationError(
                         f"The {pair.source}→{pair.target} language pair in {pair.path} could not be "
                         f"loaded ({exc}); install it again."
                     ) from exc
-                self._loaded[pair.path] = loaded
+                self._loaded[pair] = loaded
             return loaded
 
     def _translate_with(self, pair: InstalledPair, text: str) -> str:
         loaded = self._load(pair)
-        sentences = split_sentences(text)
+        return " ".join(self._sentence(loaded, sentence) for sentence in split_sentences(text))
+
+    def _sentence(self, loaded: _LoadedPair, sentence: str) -> str:
+        """One sentence alone: its translation never depends on its neighbours' lengths."""
+        pair = loaded.pair
         try:
-            tokens = [loaded.tokenizer.encode(sentence) for sentence in sentences]
-            prefix = [[loaded.target_prefix]] * len(tokens) if loaded.target_prefix else None
-            results = loaded.model.translate_batch(
-                tokens,
-                target_prefix=prefix,
+            tokens = loaded.tokenizer.encode(sentence)
+            result = loaded.model.translate_batch(
+                [tokens],
+                target_prefix=[[loaded.target_prefix]] if loaded.target_prefix else None,
                 beam_size=self.beam_size,
-                max_decoding_length=_MAX_LENGTH_FACTOR * max(map(len, tokens)) + 10,
+                max_decoding_length=_MAX_LENGTH_FACTOR * len(tokens) + 10,
                 replace_unknowns=True,
-            )
+            )[0]
         except (RuntimeError, ValueError) as exc:
             raise TranslationError(
                 f"Translating with the {pair.source}→{pair.target} pair failed: {exc}"
             ) from exc
-        out = []
-        for result in results:
-            value = loaded.tokenizer.decode(result.hypotheses[0]).strip()
-            if loaded.target_prefix:
-                value = value.removeprefix(loaded.target_prefix).strip()
-            out.append(value)
-        return " ".join(out)
+        value = loaded.tokenizer.decode(result.hypotheses[0]).strip()
+        if loaded.target_prefix:
+            value = value.removeprefix(loaded.target_prefix).strip()
+        return value
 
 
 _shared: dict[Path, ArgosTranslator] = {}

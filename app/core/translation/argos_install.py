@@ -70,7 +70,8 @@ def _validate(unpacked: Path, label: str) -> InstalledPair:
         package = argos_package_module().Package(unpacked)
         package.tokenizer.encode("test")
         ctranslate2.Translator(str(unpacked / "model"), device="cpu", intra_threads=1)
-    except (RuntimeError, ValueError, OSError, TypeError) as exc:
+    except Exception as exc:  # CTranslate2 reports a bad model.bin as IndexError, RuntimeError, …
+        log.warning("test-loading %s failed", label, exc_info=True)
         raise TranslationError(f"{label} is damaged: its model does not load ({exc}).") from None
     return pair
 
