@@ -117,7 +117,7 @@ def test_two_streams_at_once_both_transcribe(tiny_engine):
         ("mode=fast", "Unknown mode"),
         ("language=xx", "English only"),
         ("target_language=zz", "Unknown target language"),
-        ("target_language=de", "No installed language pair translates into de"),
+        ("target_language=de", "No installed language pair translates en to de"),
     ],
 )
 def test_bad_query_values_get_a_message_and_4400(tiny_engine, query, message):
