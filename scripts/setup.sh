@@ -45,4 +45,7 @@ if ((WITH_TESTS)); then
 else
     .venv/bin/python -m pip install --quiet -e .
 fi
+# Argos Translate without its declared stanza/spaCy/MiniSBD (and torch): Sayline uses only its
+# package format and tokenizers, whose own dependencies pyproject.toml lists.
+.venv/bin/python -m pip install --quiet --no-deps "argostranslate==1.11.0"
 echo "setup: ready (.venv)"
