@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 PIVOT = "en"
+BACKENDS = ("auto", "argos", "whisper")  # auto: an installed Argos pair if one fits, else Whisper for English
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s+")
 
 

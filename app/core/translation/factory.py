@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from app.core.engine import TranscriptionEngine
 from app.core.translation.argos import shared_argos
-from app.core.translation.base import TranslationError, Translator, normalise_target
+from app.core.translation.base import BACKENDS, TranslationError, Translator, normalise_target
 from app.core.translation.whisper import TARGET as WHISPER_TARGET
 from app.core.translation.whisper import WhisperTranslator
-
-BACKENDS = ("auto", "argos", "whisper")
 
 
 def open_translator(
