@@ -31,6 +31,15 @@ class LiveSource:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """What the user chose to translate captions into; an empty target is off."""
+
+    target_language: str = ""
+    translator: str = "auto"
+    translate_buffer: bool = True
+
+
+@dataclass(frozen=True)
 class LiveCallbacks:
     """Called on the engine thread; the GUI bridge turns them into Qt signals."""
 
@@ -46,8 +55,10 @@ class LiveSession:
         sources: list[LiveSource],
         callbacks: LiveCallbacks,
         language: str | None = None,
+        translation: Translation | None = None,
     ) -> None:
         self.engine = engine
+        self.translation = translation or Translation()
         self.sources = sources
         self.callbacks = callbacks
         self.language = language
@@ -61,7 +72,14 @@ class LiveSession:
             capture.start()
             self._captures.append(capture)
         for item, capture in zip(self.sources, self._captures, strict=True):
-            processor = AudioProcessor(self.engine, ProcessorConfig(language=self.language, live=True))
+            config = ProcessorConfig(
+                language=self.language,
+                live=True,
+                target_language=self.translation.target_language,
+                translator=self.translation.translator,
+                translate_buffer=self.translation.translate_buffer,
+            )
+            processor = AudioProcessor(self.engine, config)
             self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
 
     def _state_reporter(self, label: str) -> Callable[[str, str], None]:
