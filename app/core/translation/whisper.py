@@ -38,13 +38,15 @@ class WhisperTranslator:
     def translate(self, text: str, source: str, target: str, audio: np.ndarray | None = None) -> str:
         if source == target:
             return text
-        if audio is None or audio.size == 0:
-            raise TranslationError("Whisper translation needs the line's audio, and none was kept.")
-        return self.engine.decode_translation(audio, source or None)
+        return self.engine.decode_translation(_required(audio), source or None)
 
     async def atranslate(self, text: str, source: str, target: str, audio: np.ndarray | None = None) -> str:
         if source == target:
             return text
-        if audio is None or audio.size == 0:
-            raise TranslationError("Whisper translation needs the line's audio, and none was kept.")
-        return await self.engine.translate_speech(audio, source or None)
+        return await self.engine.translate_speech(_required(audio), source or None)
+
+
+def _required(audio: np.ndarray | None) -> np.ndarray:
+    if audio is None or audio.size == 0:
+        raise TranslationError("Whisper translation needs the line's audio, and none was kept.")
+    return audio
