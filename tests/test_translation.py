@@ -180,3 +180,47 @@ print("heavy:", heavy)
     assert translation
     assert heavy == "heavy: []", "no sentence splitter that downloads models, no torch"
     assert not (tmp_path / ".local").exists() and not (tmp_path / ".config").exists(), "nothing in the home"
+
+
+def test_download_from_an_index_with_progress(pair_files, data_dir, tmp_path):
+    """Argos's index format and a download with progress, served over a real loopback socket."""
+    import functools
+    import http.server
+    import json
+    import threading
+
+    from app.core.translation.argos_install import download, fetch_index
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "fr_en.argosmodel").write_bytes(pair_files["fr_en"].read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    index = [
+        {"type": "translate", "from_code": "fr", "to_code": "en", "from_name": "French", "to_name": "English",
+         "package_version": "1.0", "links": [f"{base}/missing.argosmodel", f"{base}/fr_en.argosmodel"]},
+        {"type": "sbd", "from_code": "fr", "links": [f"{base}/sbd.argosmodel"]},
+    ]
+    (site / "index.json").write_text(json.dumps(index))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        available = fetch_index(f"{base}/index.json")
+        assert [(p.source, p.target, p.label) for p in available] == [("fr", "en", "French → English (v1.0)")]
+        progress: list[tuple[int, int]] = []
+        pair = download(available[0], progress=lambda done, total: progress.append((done, total)))
+    finally:
+        server.shutdown()
+    size = pair_files["fr_en"].stat().st_size
+    assert progress[-1] == (size, size) and len(progress) >= 1, "the first link 404s; the second is used"
+    assert (pair.source, pair.target) == ("fr", "en")
+    assert folder_entries() == ["translate-fr_en"], "the downloaded file is not kept"
+    assert ArgosTranslator().translate("Bonjour.", "fr", "en")
+
+
+def test_an_unreachable_index_is_one_sentence(data_dir):
+    from app.core.translation.argos_install import fetch_index
+
+    with pytest.raises(TranslationError, match="The list of language pairs could not be downloaded"):
+        fetch_index("http://127.0.0.1:9/index.json")
