@@ -25,6 +25,6 @@ def test_matches_sacrebleu():
     # Values printed by sacrebleu.metrics.CHRF().sentence_score / corpus_score on the same strings.
     assert sentence_chrf(HYPOTHESES[1], REFERENCES[1]) == pytest.approx(21.887368710182823)
     assert sentence_chrf(HYPOTHESES[2], REFERENCES[2]) == pytest.approx(24.32957305051577)
-    assert corpus_chrf(HYPOTHESES + ["a"], REFERENCES + ["completely different"]) == pytest.approx(
+    assert corpus_chrf([*HYPOTHESES, "a"], [*REFERENCES, "completely different"]) == pytest.approx(
         37.625416701950826
     )
