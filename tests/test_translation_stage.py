@@ -158,3 +158,15 @@ def test_server_fills_translations_on_the_wire(tiny_engine, en_fr):
     assert lines and all(item["translation"] for item in lines if item["speaker"] != -2)
     assert lines[0]["translation"] == en_fr.translate(lines[0]["text"], "en", "fr")
     json.dumps(messages)  # plain JSON all the way
+
+
+def test_cleanup_leaves_no_translation_task_behind(tiny_engine, en_fr):
+    async def scenario():
+        processor = AudioProcessor(tiny_engine, ProcessorConfig(target_language="fr", translator="argos"))
+        await processor.process_audio(float_to_pcm16(clip("en", "jfk.wav")[:16000]))
+        await asyncio.sleep(0.3)
+        await processor.cleanup()
+        await asyncio.sleep(0)
+        return [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert run(scenario()) == []

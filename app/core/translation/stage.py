@@ -90,6 +90,7 @@ class TranslationStage:
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._closed = False
         self._reported: set[str] = set()
 
     # -- the processor's side ---------------------------------------------------------
@@ -117,6 +118,7 @@ class TranslationStage:
         await self.close()
 
     async def close(self) -> None:
+        self._closed = True  # a late apply() (the processor's last publish) starts nothing new
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -161,6 +163,8 @@ class TranslationStage:
     # -- the worker -----------------------------------------------------------------------
 
     def _kick(self) -> None:
+        if self._closed:
+            return
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work(), name="sayline-translate")
         self._wake.set()
