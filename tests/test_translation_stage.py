@@ -160,11 +160,13 @@ def test_server_fills_translations_on_the_wire(tiny_engine, en_fr):
     json.dumps(messages)  # plain JSON all the way
 
 
-def test_cleanup_leaves_no_translation_task_behind(tiny_engine, en_fr):
+@pytest.mark.parametrize("seconds", [0, 1])
+def test_cleanup_leaves_no_translation_task_behind(tiny_engine, en_fr, seconds):
     async def scenario():
         processor = AudioProcessor(tiny_engine, ProcessorConfig(target_language="fr", translator="argos"))
-        await processor.process_audio(float_to_pcm16(clip("en", "jfk.wav")[:16000]))
-        await asyncio.sleep(0.3)
+        if seconds:
+            await processor.process_audio(float_to_pcm16(clip("en", "jfk.wav")[: 16000 * seconds]))
+            await asyncio.sleep(0.3)
         await processor.cleanup()
         await asyncio.sleep(0)
         return [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
