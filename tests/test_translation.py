@@ -224,3 +224,13 @@ def test_an_unreachable_index_is_one_sentence(data_dir):
 
     with pytest.raises(TranslationError, match="The list of language pairs could not be downloaded"):
         fetch_index("http://127.0.0.1:9/index.json")
+
+
+def test_an_argos_only_code_is_valid_once_its_pair_is_installed(data_dir, tmp_path):
+    from app.core.translation.base import normalise_target
+
+    with pytest.raises(TranslationError, match="Unknown target language code 'zt'"):
+        normalise_target("zt")
+    install_file(build_argosmodel(tmp_path / "en_zt.argosmodel", "en", "zt"))
+    assert normalise_target(" ZT ") == "zt"
+    ArgosTranslator().check("en", "zt")

@@ -57,10 +57,16 @@ class Translator(Protocol):
 
 
 def known_language_codes() -> frozenset[str]:
-    """Codes a target may use: every language Whisper knows (the sources Sayline can hear)."""
-    from app.core.languages import whisper_languages
+    """Codes a target may use: every language Whisper knows, and those of the installed pairs.
 
-    return whisper_languages()
+    Argos has a few codes of its own (``zt`` for traditional Chinese, ``pb`` for Brazilian
+    Portuguese); an installed pair makes its codes valid.
+    """
+    from app.core.languages import whisper_languages
+    from app.core.translation.argos import installed_pairs
+
+    installed = {code for pair in installed_pairs() for code in (pair.source, pair.target)}
+    return whisper_languages() | installed
 
 
 def normalise_target(code: str) -> str:
