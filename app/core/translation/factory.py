@@ -18,6 +18,8 @@ def open_translator(
     ``target_language=en`` works out of the box with the multilingual base model.
     """
     target = normalise_target(target)
+    if not engine.is_multilingual:
+        source = source or "en"  # an English-only model hears nothing else
     if backend not in BACKENDS:
         raise TranslationError(f"Unknown translator {backend!r}; use one of {', '.join(BACKENDS)}.")
     if backend == "whisper":
