@@ -15,15 +15,19 @@ import numpy as np
 from app import __version__
 from app.console import LivePrinter
 from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_file
-from app.core.diarization import BACKENDS, DiarizationError, DiarizationOptions, load_models
+from app.core.diarization import BACKENDS as DIARIZATION_BACKENDS
+from app.core.diarization import DiarizationError, DiarizationOptions, load_models
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.models import DEFAULT_MODEL, ModelError
+from app.core.translation import BACKENDS as TRANSLATORS
+from app.core.translation import TranslationError, open_translator
 from app.paths import demo_sample
 from app.server.server import AsrServer, ServerSettings, ServerStartError
 from app.transcript.export import EXPORTERS, FORMATS
+from app.translation_cli import add_translation_commands
 
 
 class CliError(Exception):
@@ -64,11 +68,16 @@ async def stream_through(
     realtime: bool,
     printer: LivePrinter | None,
     diarization: DiarizationOptions | None = None,
+    args: argparse.Namespace | None = None,
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
+    translation = {
+        "target_language": getattr(args, "target_language", ""),
+        "translator": getattr(args, "translator", "auto"),
+    }
     final = await stream_samples(
-        engine, samples, realtime=realtime, on_update=on_update, diarization=diarization
+        engine, samples, realtime=realtime, on_update=on_update, diarization=diarization, **translation
     )
     if printer:
         printer.finish(final)
@@ -83,7 +92,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, diarization))
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, diarization, args))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -106,9 +115,12 @@ def run_serve(args: argparse.Namespace) -> int:
     diarization = diarization_from(args)
     engine = load_engine(args.model, args.language)
     settings = ServerSettings(
-        host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token, diarization=diarization
+        host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token, diarization=diarization,
+        target_language=args.target_language, translator=args.translator,
     )
     try:
+        if args.target_language:  # refuse at start, not on every client's connection
+            open_translator(args.translator, engine, engine.language, args.target_language)
         asyncio.run(serve_until_interrupted(AsrServer(engine, settings)))
     finally:
         engine.close()
@@ -168,10 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     def add_diarization_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--diarization", action="store_true", help="label speakers 1, 2, 3… (needs torch)")
         sub.add_argument(
-            "--diarization-backend", choices=BACKENDS, default="default",
+            "--diarization-backend", choices=DIARIZATION_BACKENDS, default="default",
             help="default: built in; pyannote: through pyannote.audio (optional install)",
         )
         sub.add_argument("--max-speakers", type=int, default=4, help="most speakers to tell apart (1-8)")
+    def add_translation_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--target-language", default="", help="translate captions into this language code")
+        sub.add_argument(
+            "--translator", choices=TRANSLATORS, default="auto",
+            help="argos (installed pairs), whisper (any language to English), or auto (argos when it can)",
+        )
 
     gui = commands.add_parser("gui", help="the desktop app (main window and caption overlay)")
     gui.set_defaults(handler=run_gui_command)
@@ -193,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--format", choices=FORMATS, default="txt", help="final transcript format")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="do not print lines as they commit")
     add_diarization_options(transcribe)
+    add_translation_options(transcribe)
     transcribe.set_defaults(handler=run_transcribe)
 
     server = commands.add_parser("serve", help="serve the /asr WebSocket protocol and the caption page")
@@ -204,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.add_argument("--token", help="require ?token=… from clients")
     add_diarization_options(server)
+    add_translation_options(server)
     server.set_defaults(handler=run_serve)
+    add_translation_commands(commands)
     return parser
 
 
@@ -224,7 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*argv, default])
     try:
         return args.handler(args)
-    except (CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError, DiarizationError) as exc:
+    except (
+        CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError, DiarizationError,
+        TranslationError,
+    ) as exc:
         print(f"sayline: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

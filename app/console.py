@@ -15,7 +15,8 @@ _CLEAR_LINE = "\r\033[K"
 def describe(line: Line) -> str:
     if line.is_silence:
         return f"{format_time(line.start)}  (pause, {line.end - line.start:.1f} s)"
-    return f"{format_time(line.start)}  {line.text}"
+    translated = f"\n{' ' * 12}→ {line.translation}" if line.translation else ""
+    return f"{format_time(line.start)}  {line.text}{translated}"
 
 
 class LivePrinter:

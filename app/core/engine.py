@@ -74,6 +74,7 @@ class TranscriptionEngine:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-asr")
         self._vad_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-vad")
         self._diarization_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sayline-diarize")
+        self._transcriptions = 0  # in flight or queued on the ASR executor
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
     def _load(self, path: Path, device: str, compute_type: str):
@@ -127,7 +128,32 @@ class TranscriptionEngine:
         self, audio: np.ndarray, offset: float, language: str | None, prompt: str
     ) -> Decoded:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.decode, audio, offset, language, prompt)
+        self._transcriptions += 1
+        try:
+            return await loop.run_in_executor(self._executor, self.decode, audio, offset, language, prompt)
+        finally:
+            self._transcriptions -= 1
+
+    def decode_translation(self, audio: np.ndarray, language: str | None) -> str:
+        """Whisper's own speech translation (into English) of one committed line's audio."""
+        segments, _ = self._model.transcribe(
+            audio,
+            language=language,
+            task="translate",
+            beam_size=self.config.beam_size,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            without_timestamps=True,
+        )
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+    async def translate_speech(self, audio: np.ndarray, language: str | None) -> str:
+        """On the ASR worker, but only once no transcription is waiting: captions come first."""
+        while self._transcriptions:
+            await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.decode_translation, audio, language)
 
     async def speech_probabilities(self, stream: VadStream, samples: np.ndarray) -> np.ndarray:
         """VAD on its own small executor, so silence detection never queues behind a decode."""

@@ -43,6 +43,8 @@ async def stream_samples(
     language: str | None = None,
     diarization: DiarizationOptions | None = None,
     on_update: Callable[[FrontData], None] | None = None,
+    target_language: str = "",
+    translator: str = "auto",
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
 
@@ -50,7 +52,12 @@ async def stream_samples(
     ones every 1 s of audio, since nobody is waiting for each word.
     """
     config = ProcessorConfig(
-        live=realtime, step_s=0.5 if realtime else 1.0, language=language, diarization=diarization
+        live=realtime,
+        step_s=0.5 if realtime else 1.0,
+        language=language,
+        diarization=diarization,
+        target_language=target_language,
+        translator=translator,
     )
     processor = AudioProcessor(engine, config)
     feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))

@@ -22,6 +22,7 @@ from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
 from app.core.transcriber import StreamSettings, StreamTranscriber
+from app.core.translation.stage import TranslationStage, create_stage
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,13 @@ class ProcessorConfig:
     max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
     stream: StreamSettings = field(default_factory=StreamSettings)
     diarization: DiarizationOptions | None = None  # None: no speaker labels, every line is speaker 1
+    target_language: str = ""  # "" = no translation
+    translator: str = "auto"  # auto | argos | whisper (see app/core/translation/factory.py)
+    translate_buffer: bool = True  # also translate the live, uncommitted text about every 0.5 s
 
 
 class AudioProcessor:
-    """Raises LanguageError at construction for a language the engine's model cannot take."""
+    """Raises LanguageError (or TranslationError) at construction for a language it cannot take."""
 
     def __init__(self, engine: TranscriptionEngine, config: ProcessorConfig | None = None) -> None:
         self.engine = engine
@@ -81,6 +85,10 @@ class AudioProcessor:
                 on_progress=self._publish,
                 has_speech=lambda since: self._core.tracker.speech_since(since) > 0,
             )
+        self._republishing: set[asyncio.Task[None]] = set()
+        self._translation: TranslationStage | None = create_stage(
+            engine, self.config, language, on_change=self._translation_ready
+        )
 
     # -- way in ---------------------------------------------------------------------
 
@@ -164,6 +172,8 @@ class AudioProcessor:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
+        if self._translation is not None:
+            await self._translation.close()
         if self._decoder is not None:
             await asyncio.to_thread(self._decoder.close)
         self._pending.clear()
@@ -187,6 +197,8 @@ class AudioProcessor:
         try:
             while await self._wait_for_audio():
                 samples = self._take_step()
+                if self._translation is not None:
+                    self._translation.accept_audio(samples)
                 probs = await self.engine.speech_probabilities(self._vad, samples)
                 self._core.accept(samples, probs)
                 if self._speakers is not None:
@@ -199,6 +211,9 @@ class AudioProcessor:
             if self._speakers is not None:
                 self._speakers.end()
             await speakers
+            if not self._error and self._translation is not None:
+                # After diarization, so the final lines are translated with their speakers.
+                await self._translation.finish(self._core.snapshot(self.received_seconds))
         except asyncio.CancelledError:
             speakers.cancel()
             raise
@@ -254,6 +269,13 @@ class AudioProcessor:
         self._space.set()
         return taken
 
+    def _translation_ready(self) -> None:
+        """A translation came back: publish it now rather than with the next decode."""
+        if not self._finished and self._loop is not None:
+            task = self._loop.create_task(self._publish())
+            self._republishing.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._republishing.discard)
+
     def _fail(self, message: str) -> None:
         if not self._error:
             log.warning("stream failed: %s", message)
@@ -265,6 +287,8 @@ class AudioProcessor:
         if self._speakers is not None:
             lag = max(0.0, self.received_seconds - self._speakers.covered_until)
             snapshot = replace(snapshot, remaining_time_diarization=round(lag, 2))
+        if self._translation is not None:
+            snapshot = self._translation.apply(snapshot)
         if self._error:
             snapshot = replace(snapshot, status=STATUS_ERROR, error=self._error)
         async with self._changed:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.diarization import DiarizationOptions
 from app.core.engine import EngineConfig
 from app.engine_host import EngineHost
-from app.live import LiveCallbacks, LiveSource
+from app.live import LiveCallbacks, LiveSource, Translation
 from app.server.server import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ class EngineBridge(QObject):
     level = Signal(str, float)  # source label, dBFS
     server_changed = Signal(str)  # ws:// URL, or "" when stopped
     error = Signal(str)  # one sentence for the user
+    pair_installed = Signal(object)  # InstalledPair
+    pairs_available = Signal(list)  # [AvailablePair] from Argos's index
+    download_progress = Signal(int, int)  # bytes done, total (0: unknown)
 
     def __init__(self, host: EngineHost | None = None) -> None:
         super().__init__()
@@ -61,14 +64,30 @@ class EngineBridge(QObject):
         self._watch(future, lambda engine: self.model_ready.emit(engine.model_name))
 
     def start(
-        self, sources: list[LiveSource], language: str | None, diarization: DiarizationOptions | None = None
+        self,
+        sources: list[LiveSource],
+        language: str | None,
+        diarization: DiarizationOptions | None = None,
+        translation: Translation | None = None,
     ) -> None:
-        future = self.host.submit(self.host.start_live(sources, self._callbacks, language, diarization))
+        future = self.host.submit(
+            self.host.start_live(sources, self._callbacks, language, diarization, translation)
+        )
         self._watch(future, lambda _: self.captioning_started.emit())
 
     def stop(self) -> None:
         future = self.host.submit(self.host.stop_live())
         self._watch(future, lambda _: self.captioning_stopped.emit())
+
+    def install_pair(self, path: str) -> None:
+        self._watch(self.host.submit(self.host.install_pair(path)), self.pair_installed.emit)
+
+    def list_available_pairs(self) -> None:
+        self._watch(self.host.submit(self.host.available_pairs()), self.pairs_available.emit)
+
+    def download_pair(self, pair) -> None:
+        future = self.host.submit(self.host.download_pair(pair, self.download_progress.emit))
+        self._watch(future, self.pair_installed.emit)
 
     def start_server(self, port: int, diarization: DiarizationOptions | None = None) -> None:
         future = self.host.submit(self.host.start_server(ServerSettings(port=port, diarization=diarization)))

@@ -34,7 +34,8 @@ from app.gui.overlay import CaptionOverlay
 from app.gui.overlay_settings import OverlaySettingsDialog
 from app.gui.settings import Settings, save_settings
 from app.gui.transcript_view import TranscriptModel
-from app.live import LiveSource
+from app.gui.translation_choices import translation_targets
+from app.live import LiveSource, Translation
 from app.paths import resources_dir
 from app.transcript.export import EXPORTERS
 from app.transcript.record import SessionRecord, SourcedLine, latest_session
@@ -47,6 +48,8 @@ LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Fra
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
 MEETING_LABELS = ("You", "Others")
+OVERLAY_TRANSLATION = {"both": "Original and translation", "translation": "Translation only",
+                       "original": "Original only"}
 
 
 def app_icon() -> QIcon:
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
         controls.addWidget(self.diarization_check)
         layout.addLayout(controls)
+        layout.addLayout(self._build_translation_row())
         self._fill_devices()
         self._sync_device_choice()
 
@@ -192,6 +196,52 @@ class MainWindow(QMainWindow):
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         self._shortcuts()
+
+    def _build_translation_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Translate to"))
+        self.target_combo = QComboBox(objectName="targetCombo")
+        self.target_combo.setMinimumWidth(160)
+        row.addWidget(self.target_combo)
+        self.pairs_button = QPushButton("Language pairs", objectName="pairsButton")
+        self.pairs_menu = QMenu(self.pairs_button)
+        self.pairs_button.setMenu(self.pairs_menu)
+        row.addWidget(self.pairs_button)
+        row.addSpacing(16)
+        row.addWidget(QLabel("Overlay shows"))
+        self.overlay_translation_combo = self._combo(
+            OVERLAY_TRANSLATION, self.settings.overlay_translation, "overlay_translation"
+        )
+        row.addWidget(self.overlay_translation_combo)
+        self.live_translation_check = QCheckBox("Translate live text", objectName="liveTranslationCheck")
+        self.live_translation_check.setChecked(self.settings.translate_live_text)
+        self.live_translation_check.setToolTip("Also translate the words not yet final, about every 0.5 s")
+        self.live_translation_check.toggled.connect(
+            lambda on: self._option_changed("translate_live_text", on)
+        )
+        row.addWidget(self.live_translation_check)
+        row.addStretch(1)
+        self._fill_targets()
+        self.target_combo.currentIndexChanged.connect(
+            lambda _: self._option_changed("target_language", self.target_combo.currentData())
+        )
+        return row
+
+    def _fill_targets(self) -> None:
+        """Off, English (Whisper), and every language the installed pairs reach; plus the pairs menu."""
+        choices = translation_targets(self.settings.target_language)
+        self.target_combo.blockSignals(True)
+        self.target_combo.clear()
+        for code, label in choices.targets:
+            self.target_combo.addItem(label, code)
+        self.target_combo.setCurrentIndex(max(0, self.target_combo.findData(self.settings.target_language)))
+        self.target_combo.blockSignals(False)
+        self.pairs_menu.clear()
+        for label in choices.installed or ["No language pairs installed"]:
+            self.pairs_menu.addAction(label).setEnabled(False)
+        self.pairs_menu.addSeparator()
+        self.pairs_menu.addAction("Install language pair from file…", self.install_pair_from_file)
+        self.pairs_menu.addAction("Download…", self.bridge.list_available_pairs)
 
     def _combo(self, options: dict[str, str], current: str, setting: str) -> QComboBox:
         combo = QComboBox(objectName=f"{setting}Combo")
@@ -260,6 +310,9 @@ class MainWindow(QMainWindow):
         self.bridge.level.connect(lambda _label, dbfs: self.level_meter.setValue(int(max(-60.0, dbfs))))
         self.bridge.server_changed.connect(self._on_server_changed)
         self.bridge.error.connect(self._on_engine_error)
+        self.bridge.pair_installed.connect(self._on_pair_installed)
+        self.bridge.pairs_available.connect(self._choose_download)
+        self.bridge.download_progress.connect(self._download_progress)
 
     def _load_model(self) -> None:
         self._model_ready = False
@@ -309,7 +362,10 @@ class MainWindow(QMainWindow):
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
         language = None if self.settings.language == "auto" else self.settings.language
         self.statusBar().showMessage("Starting…")
-        self.bridge.start(self._sources(system), language, self._diarization())
+        translation = Translation(
+            self.settings.target_language, self.settings.translator, self.settings.translate_live_text
+        )
+        self.bridge.start(self._sources(system), language, self._diarization(), translation)
 
     def _on_captioning_changed(self, running: bool) -> None:
         self._captioning = running
@@ -317,7 +373,8 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for widget in (self.source_combo, self.language_combo, self.model_combo, self.diarization_check):
+        for widget in (self.source_combo, self.language_combo, self.model_combo, self.diarization_check,
+                       self.target_combo, self.live_translation_check):
             widget.setEnabled(not running)
         self._sync_device_choice()
         if self.tray is not None:
@@ -364,6 +421,40 @@ class MainWindow(QMainWindow):
     def _on_engine_error(self, message: str) -> None:
         self.start_button.setEnabled(self._model_ready)
         self.show_error(message)
+
+    # -- translation ------------------------------------------------------------------
+
+    def install_pair_from_file(self, path: str | None = None) -> None:
+        """Pick an .argosmodel; the engine thread unpacks and checks it, the window stays live."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Install language pair", "", "Argos language pairs (*.argosmodel);;All files (*)"
+            )
+            if not path:
+                return
+        self.statusBar().showMessage(f"Installing {Path(path).name}…")
+        self.bridge.install_pair(path)
+
+    def _on_pair_installed(self, pair) -> None:
+        self.progress.setVisible(False)
+        self.hide_error()
+        self._fill_targets()
+        self.statusBar().showMessage(f"Installed the language pair {pair.label}.", 8000)
+
+    def _choose_download(self, pairs: list) -> None:
+        if not pairs:
+            self.show_error("Argos's index lists no language pairs.")
+            return
+        labels = [pair.label for pair in pairs]
+        label, ok = QInputDialog.getItem(self, "Download a language pair", "Language pair:", labels, 0, False)
+        if ok:
+            self.statusBar().showMessage(f"Downloading {label}…")
+            self.bridge.download_pair(pairs[labels.index(label)])
+
+    def _download_progress(self, done: int, total: int) -> None:
+        self.progress.setVisible(True)
+        self.progress.setMaximum(100 if total else 0)  # 0: a busy bar while the size is unknown
+        self.progress.setValue(int(100 * done / total) if total else 0)
 
     # -- server -----------------------------------------------------------------------
 
@@ -483,6 +574,8 @@ class MainWindow(QMainWindow):
             self._sync_device_choice()
         if name in ("model", "language") and self._model_ready:
             self._load_model()
+        if name in ("target_language", "overlay_translation"):
+            self.overlay.apply_settings(self.settings)
 
     def _schedule_save(self) -> None:
         """Save within half a second of the first change; later changes ride along, never delay it."""

@@ -10,7 +10,7 @@ size change, and the only timer (the geometry debounce) runs once after a move; 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
@@ -43,6 +43,8 @@ TAIL_LINES = 24  # committed lines considered per update; far more than 4 rows e
 DEFAULT_WIDTH_SHARE = 0.7
 DEFAULT_BOTTOM_MARGIN_SHARE = 0.06
 LIVE_BLEND = 0.42  # how far the live buffer's colour moves from the text colour toward the outline
+TRANSLATION_TINT = "#ffd75e"  # translations are tinted toward this, so the eye tells them from the original
+TRANSLATION_BLEND = 0.55
 
 LabelFor = Callable[[int], str]
 
@@ -64,7 +66,7 @@ class CaptionLine(NamedTuple):
 @dataclass(frozen=True)
 class _Span:
     text: str
-    role: str  # "label" | "text" | "live"
+    role: str  # "label" | "text" | "live" | "translation" | "translation_live"
     color: str = ""  # label colour; "" = the text colour
 
 
@@ -118,6 +120,44 @@ def paragraphs_from_update(update: FrontData, label_for: LabelFor) -> tuple[_Par
         paragraphs[-1].append(_Span(" " + buffer, "live"))
     elif buffer:
         paragraphs.append([_Span(buffer, "live")])
+    return tuple(tuple(paragraph) for paragraph in paragraphs)
+
+
+def translated_paragraphs(update: FrontData, label_for: LabelFor, show: str) -> tuple[_Paragraph, ...]:
+    """What the overlay shows of a translated stream: ``original``, ``translation`` or ``both``.
+
+    ``translation`` is the original layout with each line's translation as its text (a line
+    still being translated waits). ``both`` goes line by line, each translation tinted under
+    its original, since two flowing paragraphs would drift apart as they grow.
+    """
+    if show == "original":
+        return paragraphs_from_update(update, label_for)
+    if show == "translation":
+        lines = tuple(replace(line, text=line.translation) for line in update.lines)
+        return paragraphs_from_update(
+            replace(update, lines=lines, buffer_transcription=update.buffer_translation), label_for
+        )
+    speakers = {line.speaker for line in update.lines if not line.is_silence and line.text.strip()}
+    paragraphs: list[list[_Span]] = []
+    open_line = False  # the last paragraph is an original still waiting for its translation
+    for line in update.lines[-TAIL_LINES:]:
+        text = line.text.strip()
+        if line.is_silence or not text:
+            continue
+        label = label_for(line.speaker) if len(speakers) > 1 else ""
+        head = [_Span(f"{label}: ", "label", speaker_color(line.speaker))] if label else []
+        paragraphs.append([*head, _Span(text, "text")])
+        translation = line.translation.strip()
+        open_line = not translation
+        if translation and translation != text:
+            paragraphs.append([_Span(translation, "translation")])
+    buffer = update.buffer_transcription.strip()
+    if buffer and open_line and paragraphs:
+        paragraphs[-1].append(_Span(" " + buffer, "live"))
+    elif buffer:
+        paragraphs.append([_Span(buffer, "live")])
+    if update.buffer_translation.strip():
+        paragraphs.append([_Span(update.buffer_translation.strip(), "translation_live")])
     return tuple(tuple(paragraph) for paragraph in paragraphs)
 
 
@@ -282,7 +322,7 @@ class CaptionOverlay(QWidget):
         """
         if isinstance(update, FrontData):
             self._last_update = update
-            paragraphs = paragraphs_from_update(update, self._label_for())
+            paragraphs = self._paragraphs_of(update)
             lag = update.remaining_time_transcription if lag_s is None else lag_s
         else:
             self._last_update = None
@@ -309,7 +349,7 @@ class CaptionOverlay(QWidget):
         self._lag_font.setPointSizeF(max(9.0, settings.font_size * 0.42))
         self._lag_font.setWeight(QFont.Weight.Medium)
         if self._last_update is not None:
-            self._paragraphs = paragraphs_from_update(self._last_update, self._label_for())
+            self._paragraphs = self._paragraphs_of(self._last_update)
         self.setMinimumSize(self._minimum_width(), self._preferred_height())
         if self._preferred_height() != old_height or self.height() < self._preferred_height():
             self.resize(self.width(), self._preferred_height())
@@ -408,6 +448,10 @@ class CaptionOverlay(QWidget):
     def _label_for(self) -> LabelFor:
         return self._custom_label_for or self._settings.label_for
 
+    def _paragraphs_of(self, update: FrontData) -> tuple[_Paragraph, ...]:
+        show = self._settings.overlay_translation if self._settings.target_language else "original"
+        return translated_paragraphs(update, self._label_for(), show)
+
     def _layout(self) -> list[_Row]:
         """The last N rows that fit, newest paragraph at the bottom; cached until something changes."""
         if self._rows is not None:
@@ -432,7 +476,15 @@ class CaptionOverlay(QWidget):
         # Alpha 1 at least: fully transparent pixels let clicks through on some platforms,
         # and the overlay must stay draggable everywhere inside its box.
         box.setAlpha(max(1, round(self._settings.background_opacity * 255)))
-        return {"text": text, "live": _blend(text, outline, LIVE_BLEND), "outline": outline, "box": box}
+        translation = _blend(text, QColor(TRANSLATION_TINT), TRANSLATION_BLEND)
+        return {
+            "text": text,
+            "live": _blend(text, outline, LIVE_BLEND),
+            "translation": translation,
+            "translation_live": _blend(translation, outline, LIVE_BLEND),
+            "outline": outline,
+            "box": box,
+        }
 
     def paintEvent(self, event: QPaintEvent) -> None:
         colors = self._colors()

@@ -24,12 +24,15 @@ from typing import Any
 
 import platformdirs
 
+from app.core.translation.base import BACKENDS
+
 APP_NAME = "Sayline"
 FILE_NAME = "settings.json"
 CONFIG_DIR_ENV = "SAYLINE_CONFIG_DIR"  # overrides the folder; tests point it at a temp dir
 FORMAT_VERSION = 1
 
 SOURCES = ("microphone", "system", "both")
+OVERLAY_TRANSLATION = ("original", "translation", "both")  # what the overlay shows when translating
 OVERLAY_LINES_RANGE = (1, 4)
 FONT_SIZE_RANGE = (12, 96)
 OPACITY_RANGE = (0.0, 1.0)
@@ -168,6 +171,10 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "server_port": _whole(*PORT_RANGE),
     "speaker_names": _speaker_names,
     "diarization": _flag,
+    "target_language": _text(allow_empty=True),
+    "translator": _choice(BACKENDS),
+    "translate_live_text": _flag,
+    "overlay_translation": _choice(OVERLAY_TRANSLATION),
     "window_geometry": _qt_state,
 }
 
@@ -200,6 +207,10 @@ class Settings:
     server_port: int = 8000
     speaker_names: dict[str, str] = field(default_factory=dict)  # {"1": "Dana"}
     diarization: bool = False  # tell speakers apart (Speaker 1, 2…); needs torch
+    target_language: str = ""  # "": captions are not translated
+    translator: str = "auto"  # auto | argos | whisper
+    translate_live_text: bool = True  # also the not-yet-committed words, about every 0.5 s
+    overlay_translation: str = "both"  # original | translation | both
     window_geometry: str | None = None  # base64 of QMainWindow.saveGeometry()
 
     def __post_init__(self) -> None:

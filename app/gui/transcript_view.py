@@ -31,7 +31,9 @@ class TranscriptModel(QAbstractListModel):
                 return f"{format_time(line.start)}   · pause {line.end - line.start:.1f} s ·"
             label = self.label_for(entry)
             prefix = f"{label}: " if label else ""
-            return f"{format_time(line.start)}   {prefix}{line.text}"
+            translated = line.translation if line.translation != line.text else ""
+            under = f"\n{' ' * 14}→ {translated}" if translated else ""
+            return f"{format_time(line.start)}   {prefix}{line.text}{under}"
         if role == Qt.ItemDataRole.ForegroundRole:
             return QColor("#8a8f98") if line.is_silence else QColor(speaker_color(max(line.speaker, 1)))
         if role == Qt.ItemDataRole.ToolTipRole and not line.is_silence:

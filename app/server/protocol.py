@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from app.core.frontdata import FrontData
 from app.core.languages import LanguageError, validate_language
+from app.core.translation.base import TranslationError, normalise_target
 
 MODES = ("full", "diff")
 CLOSE_BAD_REQUEST = 4400
@@ -32,7 +33,7 @@ class ProtocolError(Exception):
 @dataclass(frozen=True)
 class SessionParams:
     language: str | None  # None: the server's setting
-    target_language: str
+    target_language: str | None  # None: the server's setting; "": off
     mode: str
 
 
@@ -54,10 +55,12 @@ def check_token(query: dict[str, list[str]], expected: str | None) -> None:
         raise ProtocolError(CLOSE_UNAUTHORIZED, "")
 
 
-def parse_session(
-    path: str, *, token: str | None, multilingual: bool, translation_available: bool = False
-) -> SessionParams:
-    """The session a connection asks for, or ProtocolError (4401 first, then 4400)."""
+def parse_session(path: str, *, token: str | None, multilingual: bool) -> SessionParams:
+    """The session a connection asks for, or ProtocolError (4401 first, then 4400).
+
+    A target language is checked here only as a code; whether an installed translator can
+    reach it is the session's question (it needs the engine and the installed pairs).
+    """
     query = parse_qs(urlsplit(path).query, keep_blank_values=True)
     check_token(query, token)
     language = _single(query, "language")
@@ -66,11 +69,14 @@ def parse_session(
             validate_language(language, multilingual)
         except LanguageError as exc:
             raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
-    target = (_single(query, "target_language") or "").strip().lower()
-    if target and not translation_available:
-        raise ProtocolError(
-            CLOSE_BAD_REQUEST, f"Translation to {target!r} is not available on this server."
-        )
+    target = _single(query, "target_language")
+    if target is not None:
+        target = target.strip()
+    if target:
+        try:
+            target = normalise_target(target)
+        except TranslationError as exc:
+            raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
     mode = (_single(query, "mode") or "full").strip().lower()
     if mode not in MODES:
         raise ProtocolError(CLOSE_BAD_REQUEST, f"Unknown mode {mode!r}; use full or diff.")

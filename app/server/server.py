@@ -32,6 +32,8 @@ class ServerSettings:
     token: str | None = None
     max_frame_bytes: int = MAX_FRAME_BYTES
     diarization: DiarizationOptions | None = None  # label speakers in every session
+    target_language: str = ""  # translate every session into this unless it asks otherwise
+    translator: str = "auto"
 
 
 def is_loopback(host: str) -> bool:
@@ -51,8 +53,13 @@ class AsrServer:
     def __init__(self, engine: TranscriptionEngine, settings: ServerSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings or ServerSettings()
-        settings = self.settings
-        self._options = SessionOptions(settings.pcm_input, settings.token, settings.diarization)
+        self._options = SessionOptions(
+            pcm_input=self.settings.pcm_input,
+            token=self.settings.token,
+            diarization=self.settings.diarization,
+            target_language=self.settings.target_language,
+            translator=self.settings.translator,
+        )
         self._routes = Routes(engine.model_name, lambda: self.session_count)
         self._server: Server | None = None
         self.session_count = 0

@@ -15,11 +15,13 @@ from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.translation.base import TranslationError
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
     CLOSE_UNSUPPORTED_DATA,
     READY_TO_STOP,
     ProtocolError,
+    SessionParams,
     UpdateEncoder,
     config_message,
     parse_session,
@@ -33,12 +35,15 @@ class SessionOptions:
     pcm_input: bool
     token: str | None
     diarization: DiarizationOptions | None = None
+    target_language: str = ""  # the server's default; a client's ?target_language= overrides it
+    translator: str = "auto"
 
 
 async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: SessionOptions) -> None:
     peer = ws.remote_address
     try:
         params = parse_session(ws.request.path, token=options.token, multilingual=engine.is_multilingual)
+        processor = _open_processor(engine, options, params)
     except ProtocolError as refused:
         if refused.code == CLOSE_BAD_REQUEST:
             error = FrontData(status=STATUS_ERROR, error=str(refused))
@@ -47,12 +52,6 @@ async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: 
         log.info("refused %s: %s %s", peer, refused.code, refused)
         return
 
-    processor = AudioProcessor(
-        engine,
-        ProcessorConfig(
-            pcm_input=options.pcm_input, language=params.language, live=True, diarization=options.diarization
-        ),
-    )
     encoder = UpdateEncoder(params.mode)
     log.info("session from %s (mode=%s, language=%s)", peer, params.mode, params.language or "default")
     sender = asyncio.create_task(_send_updates(ws, processor, encoder))
@@ -73,6 +72,24 @@ async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: 
             await sender
         await processor.cleanup()
         log.info("session from %s cleaned up", peer)
+
+
+def _open_processor(
+    engine: TranscriptionEngine, options: SessionOptions, params: SessionParams
+) -> AudioProcessor:
+    """The stream's processor; a translation it cannot do is the client's 4400, with the reason."""
+    config = ProcessorConfig(
+        pcm_input=options.pcm_input,
+        language=params.language,
+        live=True,
+        diarization=options.diarization,
+        target_language=options.target_language if params.target_language is None else params.target_language,
+        translator=options.translator,
+    )
+    try:
+        return AudioProcessor(engine, config)
+    except TranslationError as exc:
+        raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
 
 
 async def _receive_audio(ws: ServerConnection, processor: AudioProcessor, sender: asyncio.Task) -> None:

@@ -1,4 +1,8 @@
-"""Caption lines as TXT, SRT, WebVTT and JSON (the final wire message)."""
+"""Caption lines as TXT, SRT, WebVTT and JSON (the final wire message).
+
+A translated line carries its translation under the original: a second line in a subtitle
+cue (as bilingual subtitles do), an arrowed line in plain text, a field in JSON.
+"""
 
 from __future__ import annotations
 
@@ -33,20 +37,37 @@ def _names(update: FrontData, label_for: LabelFor) -> dict[int, str]:
     return {speaker: label_for(speaker) for speaker in speakers} if len(speakers) > 1 else {}
 
 
-def _named(line: Line, names: dict[int, str]) -> str:
+def _translation(line: Line) -> str:
+    """The translation worth printing: none when it is the same text (the line was already in the target)."""
+    return line.translation if line.translation and line.translation != line.text else ""
+
+
+def _said(line: Line, names: dict[int, str], voice_tags: bool = False) -> str:
+    """A line's text with its speaker: ``Dana: …``, or WebVTT's ``<v Dana>…``."""
     name = names.get(line.speaker)
-    return f"{name}: {line.text}" if name else line.text
+    if not name:
+        return line.text
+    return f"<v {name}>{line.text}" if voice_tags else f"{name}: {line.text}"
+
+
+def _cue(line: Line, names: dict[int, str], voice_tags: bool = False) -> str:
+    """A subtitle cue: the line with its speaker, its translation below."""
+    said = _said(line, names, voice_tags)
+    return f"{said}\n{_translation(line)}" if _translation(line) else said
 
 
 def to_txt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
     names = _names(update, label_for)
-    return "".join(f"{_named(line, names)}\n" for line in _spoken(update.lines))
+    return "".join(
+        f"{_said(line, names)}\n" + (f"→ {_translation(line)}\n" if _translation(line) else "")
+        for line in _spoken(update.lines)
+    )
 
 
 def to_srt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
     names = _names(update, label_for)
     cues = [
-        f"{i}\n{_clock(line.start, ',')} --> {_clock(line.end, ',')}\n{_named(line, names)}\n"
+        f"{i}\n{_clock(line.start, ',')} --> {_clock(line.end, ',')}\n{_cue(line, names)}\n"
         for i, line in enumerate(_spoken(update.lines), start=1)
     ]
     return "\n".join(cues)
@@ -55,11 +76,10 @@ def to_srt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
 def to_vtt(update: FrontData, label_for: LabelFor = speaker_label) -> str:
     """Speakers as WebVTT voice spans (``<v Dana>``), which players show as the speaker's name."""
     names = _names(update, label_for)
-    cues = []
-    for line in _spoken(update.lines):
-        name = names.get(line.speaker)
-        text = f"<v {name}>{line.text}" if name else line.text
-        cues.append(f"{_clock(line.start, '.')} --> {_clock(line.end, '.')}\n{text}\n")
+    cues = [
+        f"{_clock(line.start, '.')} --> {_clock(line.end, '.')}\n{_cue(line, names, voice_tags=True)}\n"
+        for line in _spoken(update.lines)
+    ]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
