@@ -38,7 +38,8 @@ rm -rf "$PULSE" "$HOME_DIR"
 mkdir -p "$PULSE" "$HOME_DIR"
 env HOME="$PULSE" XDG_RUNTIME_DIR="$PULSE" XDG_CONFIG_HOME="$PULSE/config" \
     PULSE_RUNTIME_PATH="$PULSE/runtime" PULSE_STATE_PATH="$PULSE/state" \
-    pulseaudio -n --daemonize=no --exit-idle-time=-1 --disable-shm=1 --system=false --use-pid-file=false --log-target=stderr \
+    pulseaudio -n --daemonize=no --exit-idle-time=-1 --disable-shm=1 --system=false \
+    --use-pid-file=false --log-target=stderr \
     -L "module-native-protocol-unix auth-anonymous=1 socket=$PULSE/native" \
     -L "module-null-sink sink_name=$SINK" > "$OUT/pulseaudio.log" 2>&1 &
 pulse=$!
