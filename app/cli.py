@@ -20,6 +20,7 @@ from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.models import DEFAULT_MODEL, ModelError
+from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.paths import demo_sample
 from app.server.server import AsrServer, ServerSettings, ServerStartError
 from app.transcript.export import EXPORTERS, FORMATS
@@ -48,11 +49,15 @@ def load_engine(model: str, language: str) -> TranscriptionEngine:
 
 
 async def stream_through(
-    engine: TranscriptionEngine, samples: np.ndarray, realtime: bool, printer: LivePrinter | None
+    engine: TranscriptionEngine,
+    samples: np.ndarray,
+    realtime: bool,
+    printer: LivePrinter | None,
+    policy: str = DEFAULT_POLICY,
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
-    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update)
+    final = await stream_samples(engine, samples, realtime=realtime, policy=policy, on_update=on_update)
     if printer:
         printer.finish(final)
     if final.status == STATUS_ERROR:
@@ -65,7 +70,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer))
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, args.policy))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -86,7 +91,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
-    settings = ServerSettings(host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token)
+    settings = ServerSettings(
+        host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token, policy=args.policy
+    )
     try:
         asyncio.run(serve_until_interrupted(AsrServer(engine, settings)))
     finally:
@@ -136,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
             help="base (default, multilingual), tiny.en, or a faster-whisper model folder",
         )
         sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
+        sub.add_argument(
+            "--policy", choices=sorted(POLICIES), default=DEFAULT_POLICY,
+            help=f"when words become final (default {DEFAULT_POLICY}; see README)",
+        )
 
     gui = commands.add_parser("gui", help="the desktop app (main window and caption overlay)")
     gui.set_defaults(handler=run_gui_command)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import Progress
+from app.core.policy import DEFAULT_POLICY
 from app.live import LiveCallbacks, LiveSession, LiveSource
 from app.server.server import AsrServer, ServerSettings
 
@@ -72,13 +73,17 @@ class EngineHost:
         return engine
 
     async def start_live(
-        self, sources: list[LiveSource], callbacks: LiveCallbacks, language: str | None
+        self,
+        sources: list[LiveSource],
+        callbacks: LiveCallbacks,
+        language: str | None,
+        policy: str = DEFAULT_POLICY,
     ) -> None:
         if self.engine is None:
             raise RuntimeError("The speech model is not loaded yet.")
         if self._session is not None:
             return
-        session = LiveSession(self.engine, sources, callbacks, language)
+        session = LiveSession(self.engine, sources, callbacks, language, policy)
         try:
             await session.start()
         except Exception:

@@ -17,7 +17,9 @@ from app.audio import AudioCapture, CaptureSource
 from app.core.decoding import float_to_pcm16
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
+from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.transcriber import StreamSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,13 @@ class LiveSession:
         sources: list[LiveSource],
         callbacks: LiveCallbacks,
         language: str | None = None,
+        policy: str = DEFAULT_POLICY,
     ) -> None:
         self.engine = engine
         self.sources = sources
         self.callbacks = callbacks
         self.language = language
+        self.stream_settings = StreamSettings(policy=policy)
         self._captures: list[AudioCapture] = []
         self._tasks: list[asyncio.Task] = []
 
@@ -61,7 +65,8 @@ class LiveSession:
             capture.start()
             self._captures.append(capture)
         for item, capture in zip(self.sources, self._captures, strict=True):
-            processor = AudioProcessor(self.engine, ProcessorConfig(language=self.language, live=True))
+            config = ProcessorConfig(language=self.language, live=True, stream=self.stream_settings)
+            processor = AudioProcessor(self.engine, config)
             self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
 
     def _state_reporter(self, label: str) -> Callable[[str, str], None]:

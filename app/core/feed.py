@@ -11,7 +11,9 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE, float_to_pcm16
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
+from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.transcriber import StreamSettings
 
 
 async def feed_samples(
@@ -40,6 +42,7 @@ async def stream_samples(
     *,
     realtime: bool = False,
     language: str | None = None,
+    policy: str = DEFAULT_POLICY,
     on_update: Callable[[FrontData], None] | None = None,
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
@@ -47,7 +50,12 @@ async def stream_samples(
     Real-time streams decode every 0.5 s as a live source would; faster-than-real-time
     ones every 1 s of audio, since nobody is waiting for each word.
     """
-    config = ProcessorConfig(live=realtime, step_s=0.5 if realtime else 1.0, language=language)
+    config = ProcessorConfig(
+        live=realtime,
+        step_s=0.5 if realtime else 1.0,
+        language=language,
+        stream=StreamSettings(policy=policy),
+    )
     processor = AudioProcessor(engine, config)
     feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
     final = FrontData()

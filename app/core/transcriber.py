@@ -18,7 +18,7 @@ from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
 from app.core.hallucination import cut_repetition_loop, is_plausible, within_speech
 from app.core.lines import LineBuilder
-from app.core.policy import StreamingPolicy, create_policy
+from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
 from app.core.vad import SpeechTracker
 from app.core.words import TimedWord, join_words
 
@@ -27,7 +27,7 @@ from app.core.words import TimedWord, join_words
 class StreamSettings:
     """Timing rules of the streaming core; defaults were tuned with ``bench.stream``."""
 
-    policy: str = "localagreement"
+    policy: str = DEFAULT_POLICY  # a name in app.core.policy.POLICIES
     min_speech_s: float = 0.3  # speech needed before the first decode of an utterance
     utterance_end_silence_s: float = 0.5  # a pause this long commits the whole utterance
     silence_line_s: float = 2.0  # a pause this long is shown as a silence line

@@ -59,8 +59,8 @@ class EngineBridge(QObject):
         future = self.host.submit(self.host.load_engine(config, self.model_progress.emit))
         self._watch(future, lambda engine: self.model_ready.emit(engine.model_name))
 
-    def start(self, sources: list[LiveSource], language: str | None) -> None:
-        future = self.host.submit(self.host.start_live(sources, self._callbacks, language))
+    def start(self, sources: list[LiveSource], language: str | None, policy: str) -> None:
+        future = self.host.submit(self.host.start_live(sources, self._callbacks, language, policy))
         self._watch(future, lambda _: self.captioning_started.emit())
 
     def stop(self) -> None:

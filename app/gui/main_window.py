@@ -44,6 +44,7 @@ LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Fra
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
+POLICY_LABELS = {"alignatt": "AlignAtt (fastest)", "localagreement": "LocalAgreement (steadiest)"}
 MEETING_LABELS = ("You", "Others")
 
 
@@ -115,6 +116,10 @@ class MainWindow(QMainWindow):
         controls.addWidget(QLabel("Model"))
         self.model_combo = self._combo(MODELS, self.settings.model, "model")
         controls.addWidget(self.model_combo)
+        controls.addWidget(QLabel("Commit"))
+        self.policy_combo = self._combo(POLICY_LABELS, self.settings.policy, "policy")
+        self.policy_combo.setToolTip("When words become final: sooner (AlignAtt) or after two decodes agree")
+        controls.addWidget(self.policy_combo)
         layout.addLayout(controls)
         self._fill_devices()
         self._sync_device_choice()
@@ -297,7 +302,7 @@ class MainWindow(QMainWindow):
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
         language = None if self.settings.language == "auto" else self.settings.language
         self.statusBar().showMessage("Starting…")
-        self.bridge.start(self._sources(system), language)
+        self.bridge.start(self._sources(system), language, self.settings.policy)
 
     def _on_captioning_changed(self, running: bool) -> None:
         self._captioning = running
@@ -305,7 +310,7 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for combo in (self.source_combo, self.language_combo, self.model_combo):
+        for combo in (self.source_combo, self.language_combo, self.model_combo, self.policy_combo):
             combo.setEnabled(not running)
         self._sync_device_choice()
         if self.tray is not None:

@@ -24,6 +24,8 @@ from typing import Any
 
 import platformdirs
 
+from app.core.policy import DEFAULT_POLICY, POLICIES
+
 APP_NAME = "Sayline"
 FILE_NAME = "settings.json"
 CONFIG_DIR_ENV = "SAYLINE_CONFIG_DIR"  # overrides the folder; tests point it at a temp dir
@@ -154,6 +156,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "input_device_id": _optional_text,
     "language": _text(allow_empty=False),
     "model": _text(allow_empty=False),
+    "policy": _choice(tuple(sorted(POLICIES))),
     "overlay_visible": _flag,
     "overlay_lines": _whole(*OVERLAY_LINES_RANGE),
     "font_family": _text(allow_empty=True),
@@ -184,6 +187,7 @@ class Settings:
     input_device_id: str | None = None  # None: the system's default input
     language: str = "auto"
     model: str = "base"
+    policy: str = DEFAULT_POLICY  # streaming policy: when words become final
     overlay_visible: bool = True
     overlay_lines: int = 2
     font_family: str = ""  # "": the platform's default sans-serif face

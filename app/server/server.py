@@ -14,6 +14,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from app.core.engine import TranscriptionEngine
+from app.core.policy import DEFAULT_POLICY
 from app.server.routes import Routes
 from app.server.session import SessionOptions, serve_asr
 from app.server.upload import connection_class
@@ -29,6 +30,7 @@ class ServerSettings:
     port: int = 8000
     pcm_input: bool = False  # False: clients send an encoded stream (WebM/Opus from browsers)
     token: str | None = None
+    policy: str = DEFAULT_POLICY  # a client may ask for another with ?policy=
     max_frame_bytes: int = MAX_FRAME_BYTES
 
 
@@ -49,7 +51,9 @@ class AsrServer:
     def __init__(self, engine: TranscriptionEngine, settings: ServerSettings | None = None) -> None:
         self.engine = engine
         self.settings = settings or ServerSettings()
-        self._options = SessionOptions(pcm_input=self.settings.pcm_input, token=self.settings.token)
+        self._options = SessionOptions(
+            pcm_input=self.settings.pcm_input, token=self.settings.token, policy=self.settings.policy
+        )
         self._routes = Routes(engine.model_name, lambda: self.session_count)
         self._server: Server | None = None
         self.session_count = 0

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.transcriber import StreamSettings
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
     CLOSE_UNSUPPORTED_DATA,
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 class SessionOptions:
     pcm_input: bool
     token: str | None
+    policy: str
 
 
 async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: SessionOptions) -> None:
@@ -45,11 +47,14 @@ async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: 
         log.info("refused %s: %s %s", peer, refused.code, refused)
         return
 
-    processor = AudioProcessor(
-        engine, ProcessorConfig(pcm_input=options.pcm_input, language=params.language, live=True)
-    )
+    stream = StreamSettings(policy=params.policy or options.policy)
+    config = ProcessorConfig(pcm_input=options.pcm_input, language=params.language, live=True, stream=stream)
+    processor = AudioProcessor(engine, config)
     encoder = UpdateEncoder(params.mode)
-    log.info("session from %s (mode=%s, language=%s)", peer, params.mode, params.language or "default")
+    log.info(
+        "session from %s (mode=%s, language=%s, policy=%s)",
+        peer, params.mode, params.language or "default", stream.policy,
+    )
     sender = asyncio.create_task(_send_updates(ws, processor, encoder))
     try:
         await ws.send(json.dumps(config_message(options.pcm_input, params.mode)))
