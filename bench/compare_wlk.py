@@ -108,6 +108,18 @@ def sayline_system(folder: Path, port: int, policy: str) -> System:
     return System(f"sayline-{policy}", command, f"Sayline, {policy}, beam 1, int8")
 
 
+def before_system(checkout: Path, folder: Path, port: int) -> System:
+    """Sayline's code from another checkout (say, main before a change) on this venv's packages.
+
+    ``python DIR/main.py`` puts DIR first on sys.path, so its ``app`` package is the one imported.
+    """
+    command = [
+        sys.executable, str(checkout / "main.py"), "serve", "--model", str(folder),
+        "--host", "127.0.0.1", "--port", str(port), "--pcm-input", "--language", "en",
+    ]
+    return System("sayline-before", command, f"Sayline as checked out in {checkout}, its default policy")
+
+
 def wlk_system(wlk: Path, folder: Path, port: int) -> System:
     command = [
         str(wlk), "serve", "--backend", "faster-whisper", "--model_dir", str(folder),
@@ -293,6 +305,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"Sayline policies to run, comma-separated (of {', '.join(sorted(POLICIES))})",
     )
     parser.add_argument("--skip-wlk", action="store_true", help="Sayline only (no WhisperLiveKit venv)")
+    parser.add_argument(
+        "--before", type=Path, default=None,
+        help="also run Sayline's code from this folder (e.g. `git archive main`): the 'before' row",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON results; the table goes beside it (.md)")
     args = parser.parse_args(argv)
     args.policies = [p.strip() for p in args.policies.split(",") if p.strip()]
@@ -327,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     add_reference_timings(str(folder), audios)  # offline first, before any server is loaded
     port = free_port()
-    systems = [sayline_system(folder, port, policy) for policy in args.policies]
+    systems = [before_system(args.before, folder, port)] if args.before else []
+    systems += [sayline_system(folder, port, policy) for policy in args.policies]
     if wlk is not None:
         systems.append(wlk_system(wlk, folder, port))
     runs = asyncio.run(run_all(systems, audios, port, out))

@@ -23,6 +23,8 @@ def test_defaults_and_valid_parameters():
     params = parse("/asr?language=de&mode=diff")
     assert (params.language, params.mode, params.target_language) == ("de", "diff", "")
     assert parse("/asr?language=auto").language == "auto"
+    assert parse("/asr").policy is None, "no policy asked: the server's own"
+    assert parse("/asr?policy=AlignAtt").policy == "alignatt"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,7 @@ def test_defaults_and_valid_parameters():
         ("/asr?language=fr", False, "English only"),
         ("/asr?target_language=de", True, "Translation"),
         ("/asr?mode=full&mode=diff", True, "twice"),
+        ("/asr?policy=greedy", True, "Unknown policy 'greedy'; use one of: alignatt, localagreement"),
     ],
 )
 def test_bad_values_are_4400_with_a_sentence(path, multilingual, message):

@@ -4,6 +4,8 @@ Here the recogniser's answers are constructed on purpose (endless disagreement, 
 without a full stop) to reach the buffer bounds that real speech reaches only rarely.
 """
 
+import itertools
+
 import numpy as np
 
 from app.core.engine import Decoded
@@ -126,7 +128,7 @@ def test_decodes_keep_the_cadence_but_a_pause_is_decoded_at_once_and_ends_the_ut
     for _ in range(16):  # 2 s of speech
         listen(0.95)
     ends = [r.end for r in requests]
-    assert all(b - a >= 0.5 - 1e-6 for a, b in zip(ends, ends[1:], strict=False)), ends
+    assert all(b - a >= 0.5 - 1e-6 for a, b in itertools.pairwise(ends)), ends
     assert 3 <= len(requests) <= 4, "the first decode comes once there is enough speech, then every 0.5 s"
     quiet = [listen(0.01) for _ in range(6)]
     pause = next(r for r in quiet if r is not None)

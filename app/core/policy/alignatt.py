@@ -22,7 +22,7 @@ from app.core.policy.committed import CommittedTail
 from app.core.words import TimedWord
 
 DEFAULT_THRESHOLD_S = 0.5
-DEFAULT_MIN_PROBABILITY = 0.3
+DEFAULT_MIN_PROBABILITY = 0.7  # bench: 0.3 lost 1.7 WER points on tiny.en, 0.7 none
 
 
 class AlignAtt:
