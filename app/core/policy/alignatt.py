@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.core.policy.committed import CommittedTail
+from app.core.policy.committed import PrefixPolicy
 from app.core.words import TimedWord
 
 DEFAULT_THRESHOLD_S = 0.5
 DEFAULT_MIN_PROBABILITY = 0.7  # bench: 0.3 lost 1.7 WER points on tiny.en, 0.7 none
 
 
-class AlignAtt:
+class AlignAtt(PrefixPolicy):
     """Commit the prefix of the hypothesis whose attention lies ``threshold_s`` before the end."""
 
     def __init__(
@@ -33,36 +33,20 @@ class AlignAtt:
     ) -> None:
         if threshold_s < 0:
             raise ValueError(f"The AlignAtt threshold must be 0 s or more, not {threshold_s}.")
+        super().__init__()
         self.threshold_s = threshold_s
         self.min_probability = min_probability
-        self._previous: list[TimedWord] = []
-        self._committed = CommittedTail()
-
-    @property
-    def pending(self) -> tuple[TimedWord, ...]:
-        return tuple(self._previous)
-
-    @property
-    def committed_until(self) -> float:
-        return self._committed.until
 
     def update(self, hypothesis: Sequence[TimedWord], buffer_end: float) -> list[TimedWord]:
         fresh = self._committed.fresh(hypothesis)
         previous = [word.key for word in self._previous]
         horizon = buffer_end - self.threshold_s
-        final: list[TimedWord] = []
+        final = 0
         for index, word in enumerate(fresh):
             if word.end > horizon:
                 break
             agreed = index < len(previous) and previous[index] == word.key
             if word.probability < self.min_probability and not agreed:
                 break
-            final.append(word)
-        self._previous = fresh[len(final):]
-        self._committed.remember(final)
-        return final
-
-    def flush(self) -> list[TimedWord]:
-        words, self._previous = self._previous, []
-        self._committed.remember(words)
-        return words
+            final += 1
+        return self._settle(fresh, final)

@@ -52,6 +52,37 @@ class CommittedTail:
         return fresh
 
 
+class PrefixPolicy:
+    """The bookkeeping every policy here shares: it commits a prefix of the fresh words.
+
+    A subclass decides how many of the fresh words are final (:meth:`update`), then calls
+    :meth:`_settle`; the rest is the pending tail, shown as the live buffer.
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[TimedWord] = []
+        self._committed = CommittedTail()
+
+    @property
+    def pending(self) -> tuple[TimedWord, ...]:
+        return tuple(self._previous)
+
+    @property
+    def committed_until(self) -> float:
+        return self._committed.until
+
+    def flush(self) -> list[TimedWord]:
+        words, self._previous = self._previous, []
+        self._committed.remember(words)
+        return words
+
+    def _settle(self, fresh: list[TimedWord], final: int) -> list[TimedWord]:
+        """The first ``final`` fresh words are committed; the others wait."""
+        committed, self._previous = fresh[:final], fresh[final:]
+        self._committed.remember(committed)
+        return committed
+
+
 def _hears_again(word: TimedWord, committed: TimedWord) -> bool:
     overlap = min(word.end, committed.end) - max(word.start, committed.start)
     return overlap >= _SAME_WORD_OVERLAP * max(word.end - word.start, 1e-3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.core.policy.committed import CommittedTail
+from app.core.policy.committed import PrefixPolicy
 from app.core.words import TimedWord
 
 # A word this close to the end of the decoded audio may be cut off mid-way ("Digi-" for
@@ -17,33 +17,14 @@ from app.core.words import TimedWord
 TAIL_GUARD_S = 0.25
 
 
-class LocalAgreement:
+class LocalAgreement(PrefixPolicy):
     """Longest-common-prefix commit over consecutive hypotheses (whisper_streaming's rule)."""
-
-    def __init__(self) -> None:
-        self._previous: list[TimedWord] = []
-        self._committed = CommittedTail()
-
-    @property
-    def pending(self) -> tuple[TimedWord, ...]:
-        return tuple(self._previous)
-
-    @property
-    def committed_until(self) -> float:
-        return self._committed.until
 
     def update(self, hypothesis: Sequence[TimedWord], buffer_end: float) -> list[TimedWord]:
         fresh = self._committed.fresh(hypothesis)
-        agreed: list[TimedWord] = []
+        agreed = 0
         for old, new in zip(self._previous, fresh, strict=False):
             if old.key != new.key or new.end > buffer_end - TAIL_GUARD_S:
                 break
-            agreed.append(new)
-        self._previous = fresh[len(agreed):]
-        self._committed.remember(agreed)
-        return agreed
-
-    def flush(self) -> list[TimedWord]:
-        words, self._previous = self._previous, []
-        self._committed.remember(words)
-        return words
+            agreed += 1
+        return self._settle(fresh, agreed)
