@@ -113,7 +113,12 @@ def test_two_streams_at_once_both_transcribe(tiny_engine):
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("mode=fast", "Unknown mode"), ("language=xx", "English only"), ("target_language=de", "Translation")],
+    [
+        ("mode=fast", "Unknown mode"),
+        ("language=xx", "English only"),
+        ("target_language=de", "Translation"),
+        ("policy=greedy", "Unknown policy"),
+    ],
 )
 def test_bad_query_values_get_a_message_and_4400(tiny_engine, query, message):
     async def scenario():
