@@ -16,7 +16,7 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
-from app.core.hallucination import cut_repetition_loop, is_plausible, within_speech
+from app.core.hallucination import cut_echo, cut_repetition_loop, is_plausible, within_speech
 from app.core.lines import LineBuilder
 from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
 from app.core.vad import SpeechTracker
@@ -169,6 +169,7 @@ class StreamTranscriber:
             if is_plausible(segment, speech_s):
                 words.extend(segment.words)
         words = within_speech(cut_repetition_loop(words), regions)
+        words = cut_echo(words, self._committed, after=self.policy.committed_until)
         committed = self.policy.update(words, request.end)
         if request.final:
             committed += self.policy.flush()
