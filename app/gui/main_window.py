@@ -44,7 +44,7 @@ LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Fra
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
-POLICY_LABELS = {"alignatt": "AlignAtt (fastest)", "localagreement": "LocalAgreement (steadiest)"}
+POLICY_LABELS = {"localagreement": "LocalAgreement (default)", "alignatt": "AlignAtt (experimental)"}
 MEETING_LABELS = ("You", "Others")
 
 
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.model_combo)
         controls.addWidget(QLabel("Commit"))
         self.policy_combo = self._combo(POLICY_LABELS, self.settings.policy, "policy")
-        self.policy_combo.setToolTip("When words become final: sooner (AlignAtt) or after two decodes agree")
+        self.policy_combo.setToolTip("When words become final: two decodes agree, or one (AlignAtt)")
         controls.addWidget(self.policy_combo)
         layout.addLayout(controls)
         self._fill_devices()
