@@ -22,6 +22,7 @@ from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.models import DEFAULT_MODEL, ModelError
+from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation import BACKENDS as TRANSLATORS
 from app.core.translation import TranslationError, open_translator
 from app.paths import demo_sample
@@ -72,12 +73,13 @@ async def stream_through(
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
-    translation = {
+    options = {
         "target_language": getattr(args, "target_language", ""),
         "translator": getattr(args, "translator", "auto"),
+        "policy": getattr(args, "policy", DEFAULT_POLICY),
     }
     final = await stream_samples(
-        engine, samples, realtime=realtime, on_update=on_update, diarization=diarization, **translation
+        engine, samples, realtime=realtime, on_update=on_update, diarization=diarization, **options
     )
     if printer:
         printer.finish(final)
@@ -116,7 +118,7 @@ def run_serve(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
     settings = ServerSettings(
         host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token, diarization=diarization,
-        target_language=args.target_language, translator=args.translator,
+        target_language=args.target_language, translator=args.translator, policy=args.policy,
     )
     try:
         if args.target_language:  # refuse at start, not on every client's connection
@@ -176,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
             help="base (default, multilingual), tiny.en, or a faster-whisper model folder",
         )
         sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
+        sub.add_argument(
+            "--policy", choices=sorted(POLICIES), default=DEFAULT_POLICY,
+            help=f"when words become final (default {DEFAULT_POLICY}; see README)",
+        )
 
     def add_diarization_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--diarization", action="store_true", help="label speakers 1, 2, 3… (needs torch)")

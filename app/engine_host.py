@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from app.core.diarization import DiarizationOptions
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import Progress
+from app.core.policy import DEFAULT_POLICY
 from app.core.translation.argos_install import (
     AvailablePair,
     InstalledPair,
@@ -86,12 +87,13 @@ class EngineHost:
         language: str | None,
         diarization: DiarizationOptions | None = None,
         translation: Translation | None = None,
+        policy: str = DEFAULT_POLICY,
     ) -> None:
         if self.engine is None:
             raise RuntimeError("The speech model is not loaded yet.")
         if self._session is not None:
             return
-        session = LiveSession(self.engine, sources, callbacks, language, diarization, translation)
+        session = LiveSession(self.engine, sources, callbacks, language, diarization, translation, policy)
         try:
             await session.start()
         except Exception:

@@ -18,7 +18,9 @@ from app.core.decoding import float_to_pcm16
 from app.core.diarization import DiarizationOptions, load_models
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
+from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.transcriber import StreamSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class LiveSession:
         language: str | None = None,
         diarization: DiarizationOptions | None = None,
         translation: Translation | None = None,
+        policy: str = DEFAULT_POLICY,
     ) -> None:
         self.engine = engine
         self.translation = translation or Translation()
@@ -65,6 +68,7 @@ class LiveSession:
         self.callbacks = callbacks
         self.language = language
         self.diarization = diarization
+        self.stream_settings = StreamSettings(policy=policy)
         self._captures: list[AudioCapture] = []
         self._tasks: list[asyncio.Task] = []
 
@@ -83,6 +87,7 @@ class LiveSession:
             config = ProcessorConfig(
                 language=self.language,
                 live=True,
+                stream=self.stream_settings,
                 diarization=self.diarization,
                 target_language=self.translation.target_language,
                 translator=self.translation.translator,

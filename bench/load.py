@@ -213,13 +213,13 @@ def _die_with_parent() -> Callable[[], None] | None:
     return set_death_signal
 
 
-def start_server(model: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     """The server as a child process; its output goes to a file so a full pipe never stalls it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as out:
         return subprocess.Popen(
-            server_command(model, port),
+            command,
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -346,6 +346,7 @@ class StreamLog:
     audio_s: float
     updates: list[dict[str, Any]] = field(default_factory=list)
     commit_times: list[float] = field(default_factory=list)  # per committed word index
+    revisions: list[dict[str, Any]] = field(default_factory=list)  # committed text that changed
     final_text: str = ""
     end_sent_s: float | None = None
     ready_s: float | None = None
@@ -355,6 +356,7 @@ class StreamLog:
     def on_update(self, t: float, message: dict[str, Any]) -> None:
         """Committed text only grows, so a word index seen for the first time was just committed."""
         words = committed_text(message.get("lines") or []).split()
+        self._note_revision(t, words)
         self.commit_times.extend([t] * (len(words) - len(self.commit_times)))
         self.final_text = " ".join(words)
         status = message.get("status")
@@ -369,6 +371,21 @@ class StreamLog:
                 "status": status,
             }
         )
+
+    def _note_revision(self, t: float, words: list[str]) -> None:
+        """Committed text must only grow: record any committed word that was later rewritten.
+
+        Words are compared normalised, so a full stop or capital added later is no change,
+        while a word replaced, split, glued to another or withdrawn is.
+        """
+        before = normalize_text(self.final_text)
+        after = normalize_text(" ".join(words))
+        if after[: len(before)] != before:
+            keep = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), None)
+            keep = min(len(before), len(after)) if keep is None else keep
+            self.revisions.append(
+                {"t": round(t, 3), "was": " ".join(before[keep:]), "now": " ".join(after[keep:])}
+            )
 
     @property
     def drain_s(self) -> float | None:
@@ -557,6 +574,7 @@ def score_stream(record: StreamLog, audio: StreamAudio) -> dict[str, Any]:
         "commit_latency_s": stats(delays),
         "commit_delays_s": [round(d, 3) for d in delays],
         "max_send_late_s": round(record.max_send_late_s, 3),
+        "revisions": record.revisions,
         "final_text": record.final_text,
         "updates": record.updates,
     }
@@ -716,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     add_reference_timings(args.model, streams)  # also prepares the model before the server needs it
     port = free_port()
     print(f"server   {' '.join(server_command(args.model, port))}", file=sys.stderr, flush=True)
-    proc = start_server(args.model, port, server_log)
+    proc = start_server(server_command(args.model, port), server_log)
     try:
         server_health = wait_healthy(proc, port, server_log)
         load = asyncio.run(run_load(args.streams, streams, proc, port))

@@ -19,7 +19,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
+from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.processor import ProcessorConfig
+from app.core.transcriber import StreamSettings
 from bench.metrics import align, matched_delays, normalize_text, summarize
 from bench.output import write_results
 from bench.replay import AsrTimer, Replay, peak_rss_mb, replay
@@ -306,6 +308,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="lag-growth run length; 0 skips")
     parser.add_argument("--silent-seconds", type=float, default=30.0, help="silent-CPU run; 0 skips")
     parser.add_argument("--chunk-s", type=float, default=0.1, help="audio per process_audio call")
+    parser.add_argument("--policy", choices=sorted(POLICIES), default=DEFAULT_POLICY, help="streaming policy")
     return parser.parse_args(argv)
 
 
@@ -326,18 +329,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     # Warm the VAD and the decode path so the first clip's latency is not a cold start.
-    await replay(
-        engine,
-        timer,
-        np.zeros(SAMPLE_RATE, dtype=np.float32),
-        ProcessorConfig(live=True),
-        args.chunk_s,
-    )
+    live = ProcessorConfig(live=True, stream=StreamSettings(policy=args.policy))
+    await replay(engine, timer, np.zeros(SAMPLE_RATE, dtype=np.float32), live, args.chunk_s)
 
     rows = []
     for clip in clips:
         print(f"stream   {clip.name} ({clip.duration:.1f} s)", file=sys.stderr, flush=True)
-        config = ProcessorConfig(live=True, language=stream_language(args.language, clip))
+        config = replace(live, language=stream_language(args.language, clip))
         streamed = await replay(engine, timer, audios[clip.name], config, args.chunk_s)
         rows.append(score_clip(clip, streamed, offline[clip.name]))
     summary = summarize_set(rows)
@@ -346,12 +344,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"silence  {args.silent_seconds:.0f} s", file=sys.stderr, flush=True)
         zeros = np.zeros(round(args.silent_seconds * SAMPLE_RATE), dtype=np.float32)
         summary["silent_cpu"] = silent_cpu(
-            await replay(engine, timer, zeros, ProcessorConfig(live=True), args.chunk_s)
+            await replay(engine, timer, zeros, live, args.chunk_s)
         )
     if args.soak_minutes > 0 and clips:
         print(f"soak     {args.soak_minutes} min", file=sys.stderr, flush=True)
         audio = soak_audio(clips, audios, args.soak_minutes)
-        config = ProcessorConfig(live=True, language=stream_language(args.language, clips[0]))
+        config = replace(live, language=stream_language(args.language, clips[0]))
         summary["soak"] = soak_report(await replay(engine, timer, audio, config, args.chunk_s))
     summary["peak_rss_mb"] = round(peak_rss_mb(), 1)
     engine.close()
@@ -364,7 +362,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "chunk_s": args.chunk_s,
             "device": engine.device,
             "compute_type": engine.compute_type,
-            "processor": asdict(ProcessorConfig()),
+            "policy": args.policy,
+            "processor": asdict(live),
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
@@ -383,9 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = asyncio.run(run(args))
     print_table(results["clips"], results["summary"])
-    out = (
-        args.out or Path(__file__).parent / "results" / f"stream-{args.model}-{args.set.resolve().name}.json"
-    )
+    name = f"stream-{args.model}-{args.set.resolve().name}-{args.policy}.json"
+    out = args.out or Path(__file__).parent / "results" / name
     return write_results(out, results)
 
 

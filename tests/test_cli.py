@@ -24,7 +24,7 @@ def test_version_and_help():
     assert sayline("--version").stdout.strip() == f"sayline {__version__}"
     helped = sayline("transcribe", "--help")
     assert helped.returncode == 0
-    for option in ("--model", "--language", "--realtime", "--format"):
+    for option in ("--model", "--language", "--realtime", "--format", "--policy"):
         assert option in helped.stdout
 
 

@@ -1,5 +1,6 @@
 from app.core.hallucination import (
     DecodedSegment,
+    cut_echo,
     cut_repetition_loop,
     is_plausible,
     within_speech,
@@ -42,3 +43,15 @@ def test_words_outside_speech_regions_are_dropped():
     assert [w.key for w in kept] == ["one", "two", "three"]
     assert within_speech(words, []) == []
 
+
+
+def test_committed_text_written_again_after_the_commit_is_cut():
+    committed = seq("I am afraid I was unable to connect to the server. You may find help on the console.")
+    end = committed[-1].end
+    echo = seq("I am afraid I was unable to connect to the server.", start=end + 0.2)
+    heard_again = seq("the console.", start=end - 0.6)  # the buffer's committed tail: the policy drops it
+    new = seq("Goodbye now.", start=end + 0.2)
+    assert cut_echo(heard_again + echo, committed, after=end) == heard_again
+    assert cut_echo(heard_again + new, committed, after=end) == heard_again + new
+    short = seq("to the server.", start=end + 0.2)  # a short phrase said again is speech
+    assert cut_echo(short, committed, after=end) == short

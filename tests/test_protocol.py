@@ -25,6 +25,8 @@ def test_defaults_and_valid_parameters():
     assert parse("/asr?target_language=").target_language == ""  # explicitly off
     assert parse("/asr?target_language=FR").target_language == "fr"
     assert parse("/asr?language=auto").language == "auto"
+    assert parse("/asr").policy is None, "no policy asked: the server's own"
+    assert parse("/asr?policy=AlignAtt").policy == "alignatt"
 
 
 @pytest.mark.parametrize(
@@ -35,6 +37,7 @@ def test_defaults_and_valid_parameters():
         ("/asr?language=fr", False, "English only"),
         ("/asr?target_language=xx", True, "Unknown target language code"),
         ("/asr?mode=full&mode=diff", True, "twice"),
+        ("/asr?policy=greedy", True, "Unknown policy 'greedy'; use one of: alignatt, localagreement"),
     ],
 )
 def test_bad_values_are_4400_with_a_sentence(path, multilingual, message):

@@ -118,6 +118,7 @@ def test_two_streams_at_once_both_transcribe(tiny_engine):
         ("language=xx", "English only"),
         ("target_language=zz", "Unknown target language"),
         ("target_language=de", "No installed language pair translates en to de"),
+        ("policy=greedy", "Unknown policy"),
     ],
 )
 def test_bad_query_values_get_a_message_and_4400(tiny_engine, query, message):

@@ -4,6 +4,8 @@ Here the recogniser's answers are constructed on purpose (endless disagreement, 
 without a full stop) to reach the buffer bounds that real speech reaches only rarely.
 """
 
+import itertools
+
 import numpy as np
 
 from app.core.engine import Decoded
@@ -108,3 +110,29 @@ def test_prompt_holds_committed_text_from_before_the_buffer_only():
     assert request.prompt.split()[-1] in spoken_before
     last_prompt_word = request.prompt.split()[-1].rstrip(".")
     assert int(last_prompt_word[1:]) / 100 < request.offset
+
+
+def test_decodes_keep_the_cadence_but_a_pause_is_decoded_at_once_and_ends_the_utterance():
+    """Mid-utterance a decode waits for min_new_audio_s; the pause's decode is reused at its end."""
+    core = StreamTranscriber()
+    requests = []
+
+    def listen(prob: float) -> DecodeRequest | None:
+        core.accept(np.zeros(4 * WINDOW, np.float32), np.full(4, prob, np.float32))  # 0.128 s
+        request = core.plan(min_new_audio_s=0.5)
+        if request is not None:
+            requests.append(request)
+            core.apply(request, request.reuse or answer(request, 2))
+        return request
+
+    for _ in range(16):  # 2 s of speech
+        listen(0.95)
+    ends = [r.end for r in requests]
+    assert all(b - a >= 0.5 - 1e-6 for a, b in itertools.pairwise(ends)), ends
+    assert 3 <= len(requests) <= 4, "the first decode comes once there is enough speech, then every 0.5 s"
+    quiet = [listen(0.01) for _ in range(6)]
+    pause = next(r for r in quiet if r is not None)
+    assert not pause.final and pause.reuse is None, "the pause is decoded before it is known to end anything"
+    final = next(r for r in quiet if r is not None and r.final)
+    assert final.reuse is not None, "the utterance's end reuses the pause's decode instead of decoding again"
+    assert core.policy.pending == () and core.lines.lines

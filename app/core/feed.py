@@ -12,7 +12,9 @@ from app.core.decoding import SAMPLE_RATE, float_to_pcm16
 from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
+from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.transcriber import StreamSettings
 
 
 async def feed_samples(
@@ -42,6 +44,7 @@ async def stream_samples(
     realtime: bool = False,
     language: str | None = None,
     diarization: DiarizationOptions | None = None,
+    policy: str = DEFAULT_POLICY,
     on_update: Callable[[FrontData], None] | None = None,
     target_language: str = "",
     translator: str = "auto",
@@ -58,6 +61,7 @@ async def stream_samples(
         diarization=diarization,
         target_language=target_language,
         translator=translator,
+        stream=StreamSettings(policy=policy),
     )
     processor = AudioProcessor(engine, config)
     feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))

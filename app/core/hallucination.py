@@ -35,6 +35,8 @@ NO_SPEECH_PROB_LIMIT = 0.6
 AVG_LOGPROB_LIMIT = -1.0
 COMPRESSION_RATIO_LIMIT = 2.4
 _SPEECH_PAD_S = 0.3
+ECHO_MIN_WORDS = 6  # a run this long, already committed, heard again after the commit: an echo
+ECHO_MEMORY_WORDS = 80  # how far back committed text is searched for echoes
 
 
 @dataclass(frozen=True)
@@ -93,3 +95,23 @@ def cut_repetition_loop(words: Sequence[TimedWord], min_repeats: int = 3) -> lis
                 return list(words[:start + size])
     return list(words)
 
+
+
+def cut_echo(
+    words: Sequence[TimedWord], committed: Sequence[TimedWord], after: float, min_words: int = ECHO_MIN_WORDS
+) -> list[TimedWord]:
+    """Cut the hypothesis where it repeats committed text as if it were new speech.
+
+    Whisper, re-decoding a buffer whose speech was already committed, sometimes writes
+    an earlier sentence again and times it after the commit point (seen on bench.stream
+    clips: a whole sentence committed twice). Words before ``after`` are the buffer's
+    committed speech heard again, which the policy drops by time; among the rest, a run of
+    ``min_words`` words equal to a run of the recent committed text is such an echo.
+    """
+    memory = [w.key for w in committed][-ECHO_MEMORY_WORDS:]
+    runs = {tuple(memory[i:i + min_words]) for i in range(len(memory) - min_words + 1)}
+    keys = [w.key for w in words]
+    for i, word in enumerate(words):
+        if (word.start + word.end) / 2 > after and tuple(keys[i:i + min_words]) in runs:
+            return list(words[:i])
+    return list(words)

@@ -37,7 +37,8 @@ class ProcessorConfig:
     A file fed faster than real time (``live=False``) is decoded every ``step_s`` of
     audio without skipping: the same input gives the same text however it is chunked.
     """
-    step_s: float = 0.5  # audio between decodes; live streams decode at least this often
+    step_s: float = 0.5  # audio between decodes mid-utterance (an utterance's start and pause go sooner)
+    listen_s: float = 0.1  # audio between looks at the VAD: how soon a start or pause is noticed
     max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
     max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
     stream: StreamSettings = field(default_factory=StreamSettings)
@@ -235,19 +236,21 @@ class AudioProcessor:
             self._fail(f"Speaker diarization failed: {exc}")
 
     async def _decode(self, stream_ended: bool) -> None:
-        request = self._core.plan(stream_ended=stream_ended)
+        request = self._core.plan(stream_ended=stream_ended, min_new_audio_s=self.config.step_s)
         if request is None:
             return
-        decoded = await self.engine.transcribe(
-            request.audio, request.offset, request.language, request.prompt
-        )
+        decoded = request.reuse
+        if decoded is None:
+            decoded = await self.engine.transcribe(
+                request.audio, request.offset, request.language, request.prompt
+            )
         self._core.apply(request, decoded)
         if self._speakers is not None:
             self._speakers.release_if_idle()
 
     async def _wait_for_audio(self) -> bool:
-        """True when a step's worth of audio is ready; False once input ended and all is taken."""
-        step = round(self.config.step_s * SAMPLE_RATE)
+        """True when ``listen_s`` of audio is ready; False once input ended and all is taken."""
+        step = round(self.config.listen_s * SAMPLE_RATE)
         while True:
             if self._error:
                 return False
@@ -259,8 +262,8 @@ class AudioProcessor:
             await self._audio_arrived.wait()
 
     def _take_step(self) -> np.ndarray:
-        """Live: everything waiting (catch-up, bounded). File: exactly one step."""
-        limit = self.config.max_step_s if self.config.live else self.config.step_s
+        """Live: everything waiting (catch-up, bounded). File: exactly ``listen_s``."""
+        limit = self.config.max_step_s if self.config.live else self.config.listen_s
         wanted = min(self._pending_samples, round(limit * SAMPLE_RATE))
         audio = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
         taken, rest = audio[:wanted], audio[wanted:]

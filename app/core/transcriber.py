@@ -9,16 +9,16 @@ here, synchronous, makes them testable and keeps the processor a thin async shel
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
 from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
-from app.core.hallucination import cut_repetition_loop, is_plausible, within_speech
+from app.core.hallucination import cut_echo, cut_repetition_loop, is_plausible, within_speech
 from app.core.lines import LineBuilder
-from app.core.policy import StreamingPolicy, create_policy
+from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
 from app.core.speaker_gate import SpeakerGate
 from app.core.vad import SpeechTracker
 from app.core.words import TimedWord, join_words
@@ -28,7 +28,7 @@ from app.core.words import TimedWord, join_words
 class StreamSettings:
     """Timing rules of the streaming core; defaults were tuned with ``bench.stream``."""
 
-    policy: str = "localagreement"
+    policy: str = DEFAULT_POLICY  # a name in app.core.policy.POLICIES
     min_speech_s: float = 0.3  # speech needed before the first decode of an utterance
     utterance_end_silence_s: float = 0.5  # a pause this long commits the whole utterance
     silence_line_s: float = 2.0  # a pause this long is shown as a silence line
@@ -49,6 +49,7 @@ class DecodeRequest:
     prompt: str
     language: str | None
     final: bool  # commit everything afterwards: the utterance or the stream ended
+    reuse: Decoded | None = None  # an earlier decode already heard all of it: apply that, decode nothing
 
 
 class StreamTranscriber:
@@ -66,6 +67,7 @@ class StreamTranscriber:
         self._finalized_until = 0.0
         self._committed: deque[TimedWord] = deque(maxlen=256)
         self._sentence_ends: list[float] = []
+        self._last: tuple[DecodeRequest, Decoded] | None = None  # the latest decode and its answer
 
     # -- audio in -------------------------------------------------------------------
 
@@ -83,8 +85,16 @@ class StreamTranscriber:
 
     # -- what to decode next --------------------------------------------------------
 
-    def plan(self, stream_ended: bool = False) -> DecodeRequest | None:
-        """The decode to run now, or None when there is nothing worth decoding."""
+    def plan(self, stream_ended: bool = False, min_new_audio_s: float = 0.0) -> DecodeRequest | None:
+        """The decode to run now, or None when there is nothing worth decoding.
+
+        Mid-utterance, a decode waits until ``min_new_audio_s`` of audio arrived since the
+        last one (the caller's cadence). Two moments skip that wait, because a reader is
+        waiting on them: the first decode of an utterance, and the moment the speaker
+        pauses. The pause's decode hears every word of the utterance, so if the pause
+        turns out to end the utterance, its answer is applied again instead of decoding
+        the same speech a second time: the last words are final as soon as the pause is.
+        """
         pending_speech = self.tracker.speech_since(self._finalized_until)
         if pending_speech <= 0.0:
             self._idle()
@@ -92,12 +102,26 @@ class StreamTranscriber:
         speech_end = min(self.received_until, self.tracker.last_speech_end + self.settings.tail_pad_s)
         if stream_ended:
             # Trailing silence is where Whisper invents words: stop where the speech stopped.
-            return self._request(self.received_until if self.tracker.in_speech else speech_end, final=True)
-        if self.tracker.silence_duration >= self.settings.utterance_end_silence_s:
-            return self._request(speech_end, final=True)
+            return self._final(self.received_until if self.tracker.in_speech else speech_end)
+        silence = self.tracker.silence_duration
+        if silence >= self.settings.utterance_end_silence_s:
+            return self._final(speech_end)
         if pending_speech < self.settings.min_speech_s:
             return None
+        last_end = self._last[0].end if self._last else 0.0
+        paused = silence >= self.settings.tail_pad_s and last_end < speech_end
+        if not paused and self.received_until - last_end < min_new_audio_s:
+            return None
         return self._request(self.received_until, final=False)
+
+    def _final(self, end: float) -> DecodeRequest:
+        """The utterance's last decode, or the latest one again when it already heard all of it."""
+        request = self._request(end, final=True)
+        if self._last is not None:
+            last, decoded = self._last
+            if not last.final and last.offset == request.offset and last.end >= end:
+                return replace(request, reuse=decoded)
+        return request
 
     def _request(self, end: float, final: bool) -> DecodeRequest:
         samples = round((end - self._offset) * SAMPLE_RATE)
@@ -148,10 +172,12 @@ class StreamTranscriber:
             if is_plausible(segment, speech_s):
                 words.extend(segment.words)
         words = within_speech(cut_repetition_loop(words), regions)
+        words = cut_echo(words, self._committed, after=self.policy.committed_until)
         committed = self.policy.update(words, request.end)
         if request.final:
             committed += self.policy.flush()
         self._commit(committed)
+        self._last = (request, decoded)
         self.processed_until = max(self.processed_until, request.end)
         if request.final:
             self._finalized_until = request.end

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core.diarization import DiarizationOptions
 from app.core.engine import EngineConfig
+from app.core.policy import DEFAULT_POLICY
 from app.engine_host import EngineHost
 from app.live import LiveCallbacks, LiveSource, Translation
 from app.server.server import ServerSettings
@@ -69,9 +70,10 @@ class EngineBridge(QObject):
         language: str | None,
         diarization: DiarizationOptions | None = None,
         translation: Translation | None = None,
+        policy: str = DEFAULT_POLICY,
     ) -> None:
         future = self.host.submit(
-            self.host.start_live(sources, self._callbacks, language, diarization, translation)
+            self.host.start_live(sources, self._callbacks, language, diarization, translation, policy)
         )
         self._watch(future, lambda _: self.captioning_started.emit())
 

@@ -47,6 +47,7 @@ LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Fra
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
+POLICY_LABELS = {"localagreement": "LocalAgreement (default)", "alignatt": "AlignAtt (experimental)"}
 MEETING_LABELS = ("You", "Others")
 OVERLAY_TRANSLATION = {"both": "Original and translation", "translation": "Translation only",
                        "original": "Original only"}
@@ -134,6 +135,10 @@ class MainWindow(QMainWindow):
             self.diarization_check.setToolTip(unavailable)
         self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
         controls.addWidget(self.diarization_check)
+        controls.addWidget(QLabel("Commit"))
+        self.policy_combo = self._combo(POLICY_LABELS, self.settings.policy, "policy")
+        self.policy_combo.setToolTip("When words become final: two decodes agree, or one (AlignAtt)")
+        controls.addWidget(self.policy_combo)
         layout.addLayout(controls)
         layout.addLayout(self._build_translation_row())
         self._fill_devices()
@@ -371,7 +376,9 @@ class MainWindow(QMainWindow):
         translation = Translation(
             self.settings.target_language, self.settings.translator, self.settings.translate_live_text
         )
-        self.bridge.start(self._sources(system), language, self._diarization(), translation)
+        self.bridge.start(
+            self._sources(system), language, self._diarization(), translation, self.settings.policy
+        )
 
     def _on_captioning_changed(self, running: bool) -> None:
         self._captioning = running
@@ -379,7 +386,7 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for widget in (self.source_combo, self.language_combo, self.model_combo,
+        for widget in (self.source_combo, self.language_combo, self.model_combo, self.policy_combo,
                        self.target_combo, self.live_translation_check):
             widget.setEnabled(not running)
         self.diarization_check.setEnabled(not running and self._diarization_available)

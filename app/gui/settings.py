@@ -24,6 +24,7 @@ from typing import Any
 
 import platformdirs
 
+from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation.base import BACKENDS
 
 APP_NAME = "Sayline"
@@ -157,6 +158,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "input_device_id": _optional_text,
     "language": _text(allow_empty=False),
     "model": _text(allow_empty=False),
+    "policy": _choice(tuple(sorted(POLICIES))),
     "overlay_visible": _flag,
     "overlay_lines": _whole(*OVERLAY_LINES_RANGE),
     "font_family": _text(allow_empty=True),
@@ -192,6 +194,7 @@ class Settings:
     input_device_id: str | None = None  # None: the system's default input
     language: str = "auto"
     model: str = "base"
+    policy: str = DEFAULT_POLICY  # streaming policy: when words become final
     overlay_visible: bool = True
     overlay_lines: int = 2
     font_family: str = ""  # "": the platform's default sans-serif face

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from app.core.frontdata import FrontData
 from app.core.languages import LanguageError, validate_language
+from app.core.policy import POLICIES
 from app.core.translation.base import TranslationError, normalise_target
 
 MODES = ("full", "diff")
@@ -35,6 +36,7 @@ class SessionParams:
     language: str | None  # None: the server's setting
     target_language: str | None  # None: the server's setting; "": off
     mode: str
+    policy: str | None = None  # None: the server's setting
 
 
 def _single(query: dict[str, list[str]], name: str) -> str | None:
@@ -80,7 +82,11 @@ def parse_session(path: str, *, token: str | None, multilingual: bool) -> Sessio
     mode = (_single(query, "mode") or "full").strip().lower()
     if mode not in MODES:
         raise ProtocolError(CLOSE_BAD_REQUEST, f"Unknown mode {mode!r}; use full or diff.")
-    return SessionParams(language=language or None, target_language=target, mode=mode)
+    policy = (_single(query, "policy") or "").strip().lower() or None
+    if policy is not None and policy not in POLICIES:
+        known = ", ".join(sorted(POLICIES))
+        raise ProtocolError(CLOSE_BAD_REQUEST, f"Unknown policy {policy!r}; use one of: {known}.")
+    return SessionParams(language=language or None, target_language=target, mode=mode, policy=policy)
 
 
 def config_message(use_audio_worklet: bool, mode: str) -> dict[str, Any]:

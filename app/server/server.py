@@ -15,6 +15,7 @@ from websockets.http11 import Request, Response
 
 from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
+from app.core.policy import DEFAULT_POLICY
 from app.server.routes import Routes
 from app.server.session import SessionOptions, serve_asr
 from app.server.upload import connection_class
@@ -30,6 +31,7 @@ class ServerSettings:
     port: int = 8000
     pcm_input: bool = False  # False: clients send an encoded stream (WebM/Opus from browsers)
     token: str | None = None
+    policy: str = DEFAULT_POLICY  # a client may ask for another with ?policy=
     max_frame_bytes: int = MAX_FRAME_BYTES
     diarization: DiarizationOptions | None = None  # label speakers in every session
     target_language: str = ""  # translate every session into this unless it asks otherwise
@@ -59,6 +61,7 @@ class AsrServer:
             diarization=self.settings.diarization,
             target_language=self.settings.target_language,
             translator=self.settings.translator,
+            policy=self.settings.policy,
         )
         self._routes = Routes(engine.model_name, lambda: self.session_count)
         self._server: Server | None = None

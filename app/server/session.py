@@ -14,7 +14,9 @@ from websockets.exceptions import ConnectionClosed
 from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
+from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.transcriber import StreamSettings
 from app.core.translation.base import TranslationError
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
@@ -37,6 +39,7 @@ class SessionOptions:
     diarization: DiarizationOptions | None = None
     target_language: str = ""  # the server's default; a client's ?target_language= overrides it
     translator: str = "auto"
+    policy: str = DEFAULT_POLICY
 
 
 async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: SessionOptions) -> None:
@@ -53,7 +56,10 @@ async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: 
         return
 
     encoder = UpdateEncoder(params.mode)
-    log.info("session from %s (mode=%s, language=%s)", peer, params.mode, params.language or "default")
+    log.info(
+        "session from %s (mode=%s, language=%s, policy=%s)",
+        peer, params.mode, params.language or "default", processor.config.stream.policy,
+    )
     sender = asyncio.create_task(_send_updates(ws, processor, encoder))
     try:
         await ws.send(json.dumps(config_message(options.pcm_input, params.mode)))
@@ -82,6 +88,7 @@ def _open_processor(
         pcm_input=options.pcm_input,
         language=params.language,
         live=True,
+        stream=StreamSettings(policy=params.policy or options.policy),
         diarization=options.diarization,
         target_language=options.target_language if params.target_language is None else params.target_language,
         translator=options.translator,

@@ -37,11 +37,13 @@ def test_bridge_delivers_engine_thread_updates_in_order(qtbot):
 def test_choices_are_saved_and_survive_a_restart(qtbot, window, config_dir):
     window.language_combo.setCurrentIndex(window.language_combo.findData("de"))
     window.source_combo.setCurrentIndex(window.source_combo.findData("both"))
+    other = next(p for p in ("alignatt", "localagreement") if p != window.settings.policy)
+    window.policy_combo.setCurrentIndex(window.policy_combo.findData(other))
     qtbot.waitUntil(lambda: (config_dir / "settings.json").is_file(), timeout=5_000)
     qtbot.wait(700)
     saved, warning = load_settings()
     assert warning is None
-    assert (saved.language, saved.source) == ("de", "both")
+    assert (saved.language, saved.source, saved.policy) == ("de", "both", other)
 
 
 def test_overlay_style_applies_live_and_persists(qtbot, window, config_dir):

@@ -18,6 +18,7 @@ def custom_settings() -> Settings:
         input_device_id="hw:1,0",
         language="de",
         model="small",
+        policy="alignatt",
         overlay_visible=False,
         overlay_lines=4,
         font_family="DejaVu Sans",
@@ -55,6 +56,7 @@ def test_round_trip_keeps_every_field(config_dir):
 def test_bad_fields_fall_back_one_by_one_with_a_warning(config_dir):
     data = custom_settings().to_dict()
     data.update(font_size=500, text_color="red", source="tv", server_port="8000", outline="yes")
+    data["policy"] = "fast"
     data["speaker_names"] = ["Dana"]
     data["overlay_geometry"] = {"screen": [1, 2, 3]}
     config_dir.mkdir()
@@ -64,6 +66,7 @@ def test_bad_fields_fall_back_one_by_one_with_a_warning(config_dir):
 
     defaults = Settings()
     bad = ["font_size", "text_color", "source", "server_port", "outline", "speaker_names", "overlay_geometry"]
+    bad.append("policy")
     for name in bad:
         assert getattr(loaded, name) == getattr(defaults, name), name
         assert name in warning

@@ -1,9 +1,14 @@
 """Streaming policies: how successive hypotheses over a growing buffer become stable text."""
 
+from app.core.policy.alignatt import AlignAtt
 from app.core.policy.base import StreamingPolicy
 from app.core.policy.local_agreement import LocalAgreement
 
-POLICIES: dict[str, type[StreamingPolicy]] = {"localagreement": LocalAgreement}
+POLICIES: dict[str, type[StreamingPolicy]] = {"alignatt": AlignAtt, "localagreement": LocalAgreement}
+# bench.stream / bench.compare_wlk (see bench/README.md): AlignAtt's single-decode commits let
+# a confident hallucination through that a second decode would not repeat, and its latency gain
+# did not show on these clips, so LocalAgreement stays the default.
+DEFAULT_POLICY = "localagreement"
 
 
 def create_policy(name: str) -> StreamingPolicy:
@@ -14,4 +19,4 @@ def create_policy(name: str) -> StreamingPolicy:
         raise ValueError(f"Unknown streaming policy {name!r}; choose one of: {known}.") from None
 
 
-__all__ = ["POLICIES", "LocalAgreement", "StreamingPolicy", "create_policy"]
+__all__ = ["DEFAULT_POLICY", "POLICIES", "AlignAtt", "LocalAgreement", "StreamingPolicy", "create_policy"]

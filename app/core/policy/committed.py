@@ -1,0 +1,88 @@
+"""What every policy must know about the words it already committed.
+
+The audio buffer still holds speech whose words were committed, so each hypothesis
+starts by repeating them; they are recognised by time and by an n-gram match against
+the committed tail and dropped, before a policy decides what of the rest is final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.core.words import TimedWord
+
+# Whisper often stretches a word's end into the following pause, so a word counts as already
+# heard when its middle (not its start) lies before the end of the last commit.
+_OVERLAP_TOLERANCE_S = 0.1
+_MAX_REPEATED_NGRAM = 5
+# A fresh word lying mostly inside the last committed word is that word heard again,
+# often spelt differently ("will" then "we'll").
+_SAME_WORD_OVERLAP = 0.5
+
+
+class CommittedTail:
+    """The last few committed words and where the commit ends, for de-duplication."""
+
+    def __init__(self) -> None:
+        self._tail: list[TimedWord] = []
+        self.until = 0.0
+
+    def remember(self, words: Sequence[TimedWord]) -> None:
+        if not words:
+            return
+        self.until = max(self.until, words[-1].end)
+        self._tail = (self._tail + list(words))[-_MAX_REPEATED_NGRAM:]
+
+    def fresh(self, hypothesis: Sequence[TimedWord]) -> list[TimedWord]:
+        """The hypothesis without the committed words it repeats."""
+        horizon = self.until - _OVERLAP_TOLERANCE_S
+        fresh = [word for word in hypothesis if (word.start + word.end) / 2 > horizon]
+        if not fresh or not self._tail:
+            return fresh
+        # Near the boundary Whisper may re-emit the last committed words with shifted times.
+        if fresh[0].start - self.until > 1.0:
+            return fresh
+        for n in range(min(len(self._tail), len(fresh), _MAX_REPEATED_NGRAM), 0, -1):
+            tail = [w.key for w in self._tail[-n:]]
+            head = [w.key for w in fresh[:n]]
+            if tail == head:
+                return fresh[n:]
+        while fresh and _hears_again(fresh[0], self._tail[-1]):
+            fresh = fresh[1:]
+        return fresh
+
+
+class PrefixPolicy:
+    """The bookkeeping every policy here shares: it commits a prefix of the fresh words.
+
+    A subclass decides how many of the fresh words are final (:meth:`update`), then calls
+    :meth:`_settle`; the rest is the pending tail, shown as the live buffer.
+    """
+
+    def __init__(self) -> None:
+        self._previous: list[TimedWord] = []
+        self._committed = CommittedTail()
+
+    @property
+    def pending(self) -> tuple[TimedWord, ...]:
+        return tuple(self._previous)
+
+    @property
+    def committed_until(self) -> float:
+        return self._committed.until
+
+    def flush(self) -> list[TimedWord]:
+        words, self._previous = self._previous, []
+        self._committed.remember(words)
+        return words
+
+    def _settle(self, fresh: list[TimedWord], final: int) -> list[TimedWord]:
+        """The first ``final`` fresh words are committed; the others wait."""
+        committed, self._previous = fresh[:final], fresh[final:]
+        self._committed.remember(committed)
+        return committed
+
+
+def _hears_again(word: TimedWord, committed: TimedWord) -> bool:
+    overlap = min(word.end, committed.end) - max(word.start, committed.start)
+    return overlap >= _SAME_WORD_OVERLAP * max(word.end - word.start, 1e-3)
