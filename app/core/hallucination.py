@@ -104,7 +104,8 @@ def cut_echo(
 
     Whisper, re-decoding a buffer whose speech was already committed, sometimes writes
     an earlier sentence again and times it after the commit point (seen on bench.stream
-    clips: a whole sentence committed twice). Words before ``after`` are the buffer's
+    clips: a whole sentence committed twice). ``committed`` is what the decoded buffer holds
+    of the committed text. Words before ``after`` are the buffer's
     committed speech heard again, which the policy drops by time; among the rest, a run of
     ``min_words`` words equal to a run of the recent committed text is such an echo.
     """

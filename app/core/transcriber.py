@@ -172,7 +172,9 @@ class StreamTranscriber:
             if is_plausible(segment, speech_s):
                 words.extend(segment.words)
         words = within_speech(cut_repetition_loop(words), regions)
-        words = cut_echo(words, self._committed, after=self.policy.committed_until)
+        # Only committed words still in the buffer can echo: a sentence said again later is speech.
+        in_buffer = [w for w in self._committed if w.end > request.offset]
+        words = cut_echo(words, in_buffer, after=self.policy.committed_until)
         committed = self.policy.update(words, request.end)
         if request.final:
             committed += self.policy.flush()
