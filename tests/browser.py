@@ -33,7 +33,8 @@ def chromium_binary() -> str:
 
 class Chromium:
     def __init__(self, fake_audio: Path | None = None) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="sayline-chromium-")
+        # Chromium's helper processes may still write to the profile while it is removed.
+        self._profile = tempfile.TemporaryDirectory(prefix="sayline-chromium-", ignore_cleanup_errors=True)
         args = [
             chromium_binary(),
             "--headless=new",
@@ -87,6 +88,7 @@ class Chromium:
             self._process.wait(10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.wait(10)
         self._profile.cleanup()
 
     async def send(self, method: str, **params: Any) -> dict[str, Any]:
