@@ -10,7 +10,6 @@ rather than piles up. The stage owns the diarizer: nothing else touches it.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 import numpy as np
@@ -19,8 +18,6 @@ from app.core.decoding import SAMPLE_RATE
 from app.core.diarization import DiarizationSettings, StreamingDiarizer, load_models
 from app.core.engine import TranscriptionEngine
 from app.core.speaker_gate import SpeakerGate
-
-log = logging.getLogger(__name__)
 
 
 class DiarizationStage:
@@ -46,7 +43,6 @@ class DiarizationStage:
         self._ended = False
         self._arrived = asyncio.Event()
         self.covered_until = 0.0
-        self.speaker_count = 0
         self._busy = False
 
     def feed(self, samples: np.ndarray) -> None:
@@ -84,7 +80,6 @@ class DiarizationStage:
                 self._busy = False
             self._gate.release(final=final)
             self.covered_until = self._diarizer.covered_until
-            self.speaker_count = self._diarizer.speaker_count
             await self._on_progress()
             if final:
                 return

@@ -26,7 +26,12 @@ from app.core.diarization.streaming import (
     StreamingDiarizer,
 )
 from app.core.diarization.torch_import import import_torch
-from app.core.diarization.weights import EMBEDDING_FILE, SEGMENTATION_FILE, weight_file
+from app.core.diarization.weights import (
+    EMBEDDING_FILE,
+    PYANNOTE_SEGMENTATION_FILE,
+    SEGMENTATION_FILE,
+    weight_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,6 @@ PYANNOTE_INSTALL = "the steps in README's 'Diarization backends' (torch==2.13.0,
 
 @dataclass(frozen=True)
 class DiarizationModels:
-    backend: str
     segmenter: Segmenter
     embedder: Embedder
     frames: FrameTiming
@@ -49,13 +53,14 @@ def _default_segmenter() -> tuple[Segmenter, FrameTiming]:
     from app.core.diarization.segmentation import LocalSegmentation
 
     segmentation = LocalSegmentation(weight_file(SEGMENTATION_FILE))
-    grid = segmentation.frames
-    return segmentation, FrameTiming(grid.start + grid.duration / 2, grid.step)
+    return segmentation, segmentation.frames
 
 
 def _pyannote_segmenter() -> tuple[Segmenter, FrameTiming]:
     # pyannote.audio 4 sends usage telemetry on every model load unless told not to: Sayline is offline.
     os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
+    from app.core.diarization.segmentation import MIN_WINDOW_SAMPLES
+
     try:
         with warnings.catch_warnings():  # "torchcodec is not installed": unused, audio arrives as tensors
             warnings.simplefilter("ignore", UserWarning)
@@ -67,14 +72,14 @@ def _pyannote_segmenter() -> tuple[Segmenter, FrameTiming]:
             f"install it with {PYANNOTE_INSTALL}."
         ) from exc
     torch = import_torch()
-    model = Model.from_pretrained(str(weight_file("pyannote_segmentation_3.0/pytorch_model.bin")))
+    model = Model.from_pretrained(str(weight_file(PYANNOTE_SEGMENTATION_FILE)))
     model.eval()
     spec = model.specifications
     powerset = Powerset(len(spec.classes), spec.powerset_max_classes)
     field = model.receptive_field
 
     def segment(window: np.ndarray) -> np.ndarray:
-        if window.size < 1600:
+        if window.size < MIN_WINDOW_SAMPLES:
             return np.zeros((0, len(spec.classes)), dtype=np.float32)
         with torch.inference_mode():
             scores = model(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None, None])
@@ -106,5 +111,5 @@ def load_models(backend: str = "default") -> DiarizationModels:
             segmenter, frames = _SEGMENTERS[backend]()
             embedder = SpeakerEmbedder(weight_file(EMBEDDING_FILE))
             log.info("diarization backend %s loaded", backend)
-            _loaded[backend] = DiarizationModels(backend, segmenter, embedder, frames)
+            _loaded[backend] = DiarizationModels(segmenter, embedder, frames)
         return _loaded[backend]

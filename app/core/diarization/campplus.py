@@ -167,8 +167,6 @@ class CamPlusPlus(nn.Module):
 class SpeakerEmbedder:
     """Audio of one speaker in, a unit-length 192-d voice vector out."""
 
-    min_seconds = 0.4  # shorter than this the statistics pooling has too little to go on
-
     def __init__(self, checkpoint: Path) -> None:
         try:
             state = torch.load(checkpoint, map_location="cpu", weights_only=True)

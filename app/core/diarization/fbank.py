@@ -7,11 +7,10 @@ cancels any constant gain, so the waveform's scale does not matter.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-SAMPLE_RATE = 16000
+from app.core.decoding import SAMPLE_RATE
+
 FRAME_LENGTH = 400  # 25 ms
 FRAME_SHIFT = 160  # 10 ms
 FFT_SIZE = 512
@@ -52,6 +51,3 @@ def log_fbank(waveform: torch.Tensor) -> torch.Tensor:
     features = torch.log(torch.clamp(power @ _BANKS.T, min=torch.finfo(torch.float32).eps))
     return features - features.mean(dim=0, keepdim=True)
 
-
-def frames_for(seconds: float) -> int:
-    return max(0, math.floor((seconds * SAMPLE_RATE - FRAME_LENGTH) / FRAME_SHIFT) + 1)

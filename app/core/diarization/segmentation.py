@@ -9,8 +9,6 @@ only mean something within one window, the clusterer links them across windows.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from app.core.decoding import SAMPLE_RATE
 from app.core.diarization.errors import CHECKPOINT_ERRORS, DiarizationError
+from app.core.diarization.streaming import FrameTiming
 
-SAMPLE_RATE = 16000
 # Powerset classes of segmentation-3.0: none, each speaker alone, each pair together.
 POWERSET = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
 LOCAL_SPEAKERS = 3
+MIN_WINDOW_SAMPLES = SAMPLE_RATE // 10  # shorter windows give no frames worth reading
 
 
 class SincFilters(nn.Module):
@@ -106,22 +106,8 @@ def _powerset_matrix() -> torch.Tensor:
     return matrix
 
 
-@dataclass(frozen=True)
-class FrameGrid:
-    """Where frame ``i`` of a window sits: it covers ``start + i*step`` to ``+ duration``."""
-
-    start: float
-    step: float
-    duration: float
-
-    def center(self, index: np.ndarray | int) -> np.ndarray | float:
-        return self.start + np.asarray(index) * self.step + self.duration / 2
-
-
 class LocalSegmentation:
     """Runs segmentation-3.0 on one window at a time and returns per-speaker activity."""
-
-    window_s = 10.0
 
     def __init__(self, checkpoint: Path) -> None:
         try:
@@ -129,7 +115,8 @@ class LocalSegmentation:
             self._model = PyanNet(payload["model"]["output_dim"])
             self._model.load_state_dict(payload["state_dict"], strict=True)
             model = payload["model"]
-            self.frames = FrameGrid(model["frame_start"], model["frame_step"], model["frame_duration"])
+            first_center = model["frame_start"] + model["frame_duration"] / 2
+            self.frames = FrameTiming(first_center, model["frame_step"])
         except CHECKPOINT_ERRORS as exc:
             raise DiarizationError(
                 f"The speaker segmentation model {checkpoint} could not be loaded ({exc})."
@@ -139,7 +126,7 @@ class LocalSegmentation:
 
     def __call__(self, window: np.ndarray) -> np.ndarray:
         """(frames, 3) activity in {0, 1} for a mono 16 kHz window of at most 10 s."""
-        if window.size < SAMPLE_RATE // 10:
+        if window.size < MIN_WINDOW_SAMPLES:
             return np.zeros((0, LOCAL_SPEAKERS), dtype=np.float32)
         with torch.inference_mode():
             log_probs = self._model(
@@ -147,10 +134,3 @@ class LocalSegmentation:
             )
         best = F.one_hot(log_probs[0].argmax(-1), len(POWERSET)).float()
         return (best @ self._powerset).numpy()
-
-    def frame_count(self, samples: int) -> int:
-        """Frames the network yields for ``samples`` of audio (its convolutions trim the edges)."""
-        frames = math.floor((samples - 251) / 10) + 1
-        for kernel in (3, 5, 3, 5, 3):
-            frames = frames // 3 if kernel == 3 else frames - 4
-        return max(frames, 0)

