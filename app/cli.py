@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,24 +64,29 @@ def diarization_from(args: argparse.Namespace) -> DiarizationOptions | None:
     return options
 
 
+def stream_options(args: argparse.Namespace, diarization: DiarizationOptions | None = None) -> dict[str, Any]:
+    """The per-stream choices of a command line, as ``stream_samples`` keywords.
+
+    ``demo`` has no translation options, so those fall back to "off".
+    """
+    return {
+        "diarization": diarization,
+        "target_language": getattr(args, "target_language", ""),
+        "translator": getattr(args, "translator", "auto"),
+        "policy": args.policy,
+    }
+
+
 async def stream_through(
     engine: TranscriptionEngine,
     samples: np.ndarray,
     realtime: bool,
     printer: LivePrinter | None,
-    diarization: DiarizationOptions | None = None,
-    args: argparse.Namespace | None = None,
+    options: dict[str, Any],
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
-    options = {
-        "target_language": getattr(args, "target_language", ""),
-        "translator": getattr(args, "translator", "auto"),
-        "policy": getattr(args, "policy", DEFAULT_POLICY),
-    }
-    final = await stream_samples(
-        engine, samples, realtime=realtime, on_update=on_update, diarization=diarization, **options
-    )
+    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update, **options)
     if printer:
         printer.finish(final)
     if final.status == STATUS_ERROR:
@@ -94,7 +100,8 @@ def run_transcribe(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, diarization, args))
+        options = stream_options(args, diarization)
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, options))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -107,7 +114,7 @@ def run_demo(args: argparse.Namespace) -> int:
     engine = load_engine(args.model, args.language)
     print(f"Captioning {sample.name} live ({len(samples) / SAMPLE_RATE:.0f} s, real time):\n", flush=True)
     try:
-        asyncio.run(stream_through(engine, samples, realtime=True, printer=LivePrinter(sys.stdout)))
+        asyncio.run(stream_through(engine, samples, True, LivePrinter(sys.stdout), stream_options(args)))
     finally:
         engine.close()
     return 0
@@ -190,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="default: built in; pyannote: through pyannote.audio (optional install)",
         )
         sub.add_argument("--max-speakers", type=int, default=4, help="most speakers to tell apart (1-8)")
+
     def add_translation_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--target-language", default="", help="translate captions into this language code")
         sub.add_argument(
