@@ -368,6 +368,7 @@ class MainWindow(QMainWindow):
             return
         self.hide_error()
         self.record = SessionRecord.new_autosaved()
+        self._many_speakers = False
         self.transcript.set_rows([])
         meeting_labels = {i + 1: name for i, name in enumerate(MEETING_LABELS)}
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
@@ -404,7 +405,8 @@ class MainWindow(QMainWindow):
         if self.record is None:
             return
         if self.record.apply(label, update):
-            self._note_speakers()
+            if not self._many_speakers:  # once two spoke it stays so: no rescan of a long transcript
+                self._note_speakers()
             self.transcript.set_rows(self.record.lines)
             self.transcript_view.scrollToBottom()
         self.buffer_label.setText(self.record.live_text)
