@@ -154,7 +154,9 @@ def add_reference_timings(model_name: str, streams: list[StreamAudio]) -> None:
         model = engine._model  # the engine's loaded WhisperModel: same weights, same compute type
         for stream in streams:
             print(f"offline  stream {stream.index} ({stream.seconds:.0f} s)", file=sys.stderr, flush=True)
-            segments, _ = model.transcribe(stream.samples, language="en", beam_size=5, word_timestamps=True)
+            segments, _ = model.transcribe_full_window(
+                stream.samples, language="en", beam_size=5, word_timestamps=True
+            )
             segments = list(segments)
             stream.words = [
                 (w.word, round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words or ()

@@ -95,10 +95,10 @@ def offline_pass(engine: TranscriptionEngine, audio: np.ndarray, language: str |
     model = engine._model  # the engine's own loaded WhisperModel: same weights, same compute type
     language = language if engine.is_multilingual else "en"
     started = time.perf_counter()
-    segments, _ = model.transcribe(audio, language=language, beam_size=5)
+    segments, _ = model.transcribe_full_window(audio, language=language, beam_size=5)
     text = "".join(s.text for s in segments).strip()
     plain_s = time.perf_counter() - started
-    segments, _ = model.transcribe(audio, language=language, beam_size=5, word_timestamps=True)
+    segments, _ = model.transcribe_full_window(audio, language=language, beam_size=5, word_timestamps=True)
     words = [(w.word, round(w.start, 3), round(w.end, 3)) for s in segments for w in s.words or ()]
     return {
         "text": text,

@@ -3,6 +3,7 @@ from app.core.hallucination import (
     cut_echo,
     cut_repetition_loop,
     is_plausible,
+    spoken,
     within_speech,
 )
 from app.core.vad import SpeechRegion
@@ -43,6 +44,10 @@ def test_words_outside_speech_regions_are_dropped():
     assert [w.key for w in kept] == ["one", "two", "three"]
     assert within_speech(words, []) == []
 
+
+def test_bare_punctuation_is_not_a_word():
+    words = seq("degree. . … 42 -- it's")
+    assert [w.text for w in spoken(words)] == [" degree.", " 42", " it's"]
 
 
 def test_committed_text_written_again_after_the_commit_is_cut():

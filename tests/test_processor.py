@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from app.core.decoding import float_to_pcm16
+from app.core.feed import feed_samples
 from app.core.frontdata import STATUS_ACTIVE, STATUS_ERROR, STATUS_NO_AUDIO
 from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
@@ -161,3 +162,38 @@ def test_per_stream_language_is_validated_up_front(tiny_engine):
     with pytest.raises(LanguageError, match="English only"):
         AudioProcessor(tiny_engine, ProcessorConfig(language="fr"))
     assert AudioProcessor(tiny_engine, ProcessorConfig(language="en"))._core.language == "en"
+
+
+def _live_decodes(engine, monkeypatch, extra_s: float) -> tuple[int, str]:
+    """Decodes made while streaming a clip in real time, each taking ``extra_s`` longer."""
+    calls = 0
+    transcribe = engine.transcribe
+
+    async def slower(*args):
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(extra_s)  # a slower machine, or a bigger model
+        return await transcribe(*args)
+
+    monkeypatch.setattr(engine, "transcribe", slower)
+
+    async def scenario():
+        processor = AudioProcessor(engine, ProcessorConfig(live=True))
+        feeder = asyncio.create_task(feed_samples(processor, clip("en", "jfk.wav"), realtime=True))
+        updates = [u async for u in processor.results()]
+        await feeder
+        await processor.cleanup()
+        return updates[-1].text
+
+    text = run(scenario())
+    monkeypatch.undo()
+    return calls, text
+
+
+def test_live_cadence_stretches_while_decodes_are_slow(tiny_engine, monkeypatch):
+    """Slow decodes come less often instead of queueing up; nothing of the speech is lost."""
+    fast, fast_text = _live_decodes(tiny_engine, monkeypatch, 0.0)
+    slow, slow_text = _live_decodes(tiny_engine, monkeypatch, 0.8)
+    assert slow <= fast / 2, (fast, slow)
+    for text in (fast_text, slow_text):
+        assert "what you can do for your country" in text.lower(), text

@@ -78,11 +78,13 @@ class TranscriptionEngine:
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
     def _load(self, path: Path, device: str, compute_type: str):
-        from faster_whisper import WhisperModel
+        from app.core.whisper_model import ShortWindowWhisper
 
         threads = self.config.cpu_threads or os.cpu_count() or 1
         try:
-            return WhisperModel(str(path), device=device, compute_type=compute_type, cpu_threads=threads)
+            return ShortWindowWhisper(
+                str(path), device=device, compute_type=compute_type, cpu_threads=threads
+            )
         except (RuntimeError, ValueError, OSError) as exc:
             log.exception("loading the model in %s failed", path)
             raise ModelError(

@@ -51,12 +51,12 @@ async def stream_samples(
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
 
-    Real-time streams decode every 0.5 s as a live source would; faster-than-real-time
-    ones every 1 s of audio, since nobody is waiting for each word.
+    Real-time streams keep the live cadence; faster-than-real-time ones decode every 1 s
+    of audio, since nobody is waiting for each word.
     """
     config = ProcessorConfig(
         live=realtime,
-        step_s=0.5 if realtime else 1.0,
+        step_s=ProcessorConfig.step_s if realtime else 1.0,
         language=language,
         diarization=diarization,
         target_language=target_language,

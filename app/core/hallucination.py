@@ -65,6 +65,16 @@ def is_plausible(segment: DecodedSegment, speech_seconds: float) -> bool:
     return True
 
 
+def spoken(words: Sequence[TimedWord]) -> list[TimedWord]:
+    """Words with a letter or digit in them.
+
+    At the end of a buffer whose speech was already committed, Whisper pads its guess with
+    bare " ." words; they carry no speech, and two decodes agree on them, so they would
+    become lines of their own.
+    """
+    return [word for word in words if word.key]
+
+
 def within_speech(words: Sequence[TimedWord], regions: Sequence[SpeechRegion]) -> list[TimedWord]:
     """Keep words that overlap something the VAD called speech (with a little padding)."""
     kept = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
@@ -37,7 +38,14 @@ class ProcessorConfig:
     A file fed faster than real time (``live=False``) is decoded every ``step_s`` of
     audio without skipping: the same input gives the same text however it is chunked.
     """
-    step_s: float = 0.5  # audio between decodes mid-utterance (an utterance's start and pause go sooner)
+    step_s: float = 0.3  # the least audio between decodes mid-utterance (a start and a pause go sooner)
+    decode_share: float = 0.5
+    """Live: mid-utterance decodes may keep the recogniser busy this share of the time.
+
+    The cadence stretches to ``decode time / decode_share`` when that is longer than
+    ``step_s``: a slow machine or a big model decodes less often instead of falling behind,
+    and a fast one gets a word's update every ``step_s``.
+    """
     listen_s: float = 0.1  # audio between looks at the VAD: how soon a start or pause is noticed
     max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
     max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
@@ -76,6 +84,7 @@ class AudioProcessor:
         self._space = asyncio.Event()
         self._space.set()
         self._worker: asyncio.Task[None] | None = None
+        self._decode_s = 0.0  # recent wall time of one decode (smoothed), for the live cadence
         self._loop: asyncio.AbstractEventLoop | None = None
         self._speakers: DiarizationStage | None = None
         if self.config.diarization is not None:
@@ -236,17 +245,26 @@ class AudioProcessor:
             self._fail(f"Speaker diarization failed: {exc}")
 
     async def _decode(self, stream_ended: bool) -> None:
-        request = self._core.plan(stream_ended=stream_ended, min_new_audio_s=self.config.step_s)
+        request = self._core.plan(stream_ended=stream_ended, min_new_audio_s=self._cadence_s())
         if request is None:
             return
         decoded = request.reuse
         if decoded is None:
+            started = time.perf_counter()
             decoded = await self.engine.transcribe(
                 request.audio, request.offset, request.language, request.prompt
             )
+            took = time.perf_counter() - started
+            self._decode_s = took if not self._decode_s else 0.5 * (self._decode_s + took)
         self._core.apply(request, decoded)
         if self._speakers is not None:
             self._speakers.release_if_idle()
+
+    def _cadence_s(self) -> float:
+        """Audio between mid-utterance decodes: ``step_s``, or longer while decodes are slow."""
+        if not self.config.live:
+            return self.config.step_s  # a file: the same input gives the same decodes
+        return max(self.config.step_s, self._decode_s / self.config.decode_share)
 
     async def _wait_for_audio(self) -> bool:
         """True when ``listen_s`` of audio is ready; False once input ended and all is taken."""

@@ -16,7 +16,7 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
-from app.core.hallucination import cut_echo, cut_repetition_loop, is_plausible, within_speech
+from app.core.hallucination import cut_echo, cut_repetition_loop, is_plausible, spoken, within_speech
 from app.core.lines import LineBuilder
 from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
 from app.core.speaker_gate import SpeakerGate
@@ -171,7 +171,7 @@ class StreamTranscriber:
         for segment in decoded.segments:
             if is_plausible(segment, speech_s):
                 words.extend(segment.words)
-        words = within_speech(cut_repetition_loop(words), regions)
+        words = within_speech(cut_repetition_loop(spoken(words)), regions)
         # Only committed words still in the buffer can echo: a sentence said again later is speech.
         in_buffer = [w for w in self._committed if w.end > request.offset]
         words = cut_echo(words, in_buffer, after=self.policy.committed_until)
