@@ -88,3 +88,17 @@ def test_a_committed_word_heard_again_with_another_spelling_is_dropped():
     policy.update(words((" we'll", 4.82, 5.05), (" be", 5.1, 5.3)), 6.0)
     committed = policy.update(words((" we'll", 4.82, 5.05), (" be", 5.1, 5.3)), 6.0)
     assert [w.text for w in committed] == [" be"]
+
+
+def test_a_word_heard_long_ago_is_final_even_without_agreement():
+    """Decodes disagreeing on one early word must not hold back the sentence behind it."""
+    policy = LocalAgreement()
+    policy.update(words((" Dial", 0.0, 0.4), (" one", 0.4, 0.7), (" if", 0.7, 0.9)), 1.0)
+    committed = policy.update(words((" DA", 0.0, 0.4), (" one", 0.4, 0.7), (" if", 0.7, 0.9)), 1.5)
+    assert committed == []  # disagreement, and not yet heard long enough
+    committed = policy.update(
+        words((" Dial", 0.0, 0.4), (" one,", 0.4, 0.7), (" if", 0.7, 0.9), (" you", 0.9, 1.1)), 2.0
+    )
+    # "Dial" ends 1.6 s before the end: final unagreed; "one" and "if" were agreed on.
+    assert [w.text for w in committed] == [" Dial", " one,", " if"]
+    assert [w.text for w in policy.pending] == [" you"]

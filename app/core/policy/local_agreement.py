@@ -1,5 +1,8 @@
 """LocalAgreement-2: a word is final once two consecutive hypotheses agree on it.
 
+Or once Whisper has heard ``SETTLE_AFTER_S`` of audio after it, agreed or not, so one
+word the decodes keep revising never holds back the whole sentence behind it.
+
 Whisper revises the tail of what it hears as more audio arrives; the prefix two decodes
 share is very unlikely to change again. Words the buffer repeats from earlier commits
 are dropped first (:class:`CommittedTail`).
@@ -15,6 +18,10 @@ from app.core.words import TimedWord
 # A word this close to the end of the decoded audio may be cut off mid-way ("Digi-" for
 # "Digium") or carry a guessed full stop; it waits for the next decode even if agreed.
 TAIL_GUARD_S = 0.25
+# A word Whisper has heard this much audio after is final even if the last two decodes
+# differ on it: on long fluent speech they can disagree on one early word for seconds,
+# and everything after that word would wait with it (bench.stream: up to 8.7 s).
+SETTLE_AFTER_S = 1.5
 
 
 class LocalAgreement(PrefixPolicy):
@@ -22,9 +29,10 @@ class LocalAgreement(PrefixPolicy):
 
     def update(self, hypothesis: Sequence[TimedWord], buffer_end: float) -> list[TimedWord]:
         fresh = self._committed.fresh(hypothesis)
-        agreed = 0
-        for old, new in zip(self._previous, fresh, strict=False):
-            if old.key != new.key or new.end > buffer_end - TAIL_GUARD_S:
+        final = 0
+        for index, new in enumerate(fresh):
+            agreed = index < len(self._previous) and self._previous[index].key == new.key
+            if new.end > buffer_end - (TAIL_GUARD_S if agreed else SETTLE_AFTER_S):
                 break
-            agreed += 1
-        return self._settle(fresh, agreed)
+            final += 1
+        return self._settle(fresh, final)
