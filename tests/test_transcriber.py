@@ -136,3 +136,23 @@ def test_decodes_keep_the_cadence_but_a_pause_is_decoded_at_once_and_ends_the_ut
     final = next(r for r in quiet if r is not None and r.final)
     assert final.reuse is not None, "the utterance's end reuses the pause's decode instead of decoding again"
     assert core.policy.pending == () and core.lines.lines
+
+
+def test_the_prompt_said_again_after_the_commit_is_not_committed_twice():
+    """Whisper sometimes writes its prompt out again as if it were new speech."""
+    core = StreamTranscriber()
+    for _ in range(40):
+        request = step(core, 0.95)
+        if request is not None:
+            core.apply(request, answer(request, 2.5, sentence_every=5))
+    for _ in range(4):
+        request = step(core, 0.95)
+        if request is None:
+            continue
+        prompt_tail = request.prompt.split()[-6:]
+        start = core.policy.committed_until + 0.05
+        echo = [TimedWord(" " + w, start + i * 0.2, start + i * 0.2 + 0.15) for i, w in enumerate(prompt_tail)]
+        core.apply(request, Decoded((DecodedSegment(tuple(echo), 0.01, -0.2, 1.3),), "en", 0.99))
+    said = " ".join(line.text for line in core.lines.lines).split()
+    tail = " ".join(prompt_tail)
+    assert " ".join(said).count(tail) == 1, said[-20:]

@@ -136,8 +136,17 @@ class StreamTranscriber:
 
     def _prompt(self) -> str:
         """Committed text before the buffer: Whisper hears the rest itself."""
+        return join_words(self._prompt_words()).strip()[-self.settings.prompt_chars:]
+
+    def _prompt_words(self) -> list[TimedWord]:
+        """The committed words before the buffer that the prompt (partly) holds."""
         before = [w for w in self._committed if w.end <= self._offset + 1e-3]
-        return join_words(before).strip()[-self.settings.prompt_chars:]
+        chars = 0
+        for index in range(len(before) - 1, -1, -1):
+            chars += len(before[index].text)
+            if chars >= self.settings.prompt_chars:
+                return before[index:]
+        return before
 
     def _idle(self) -> None:
         """Nothing new to decode: record the pause and never call the recogniser.
@@ -172,9 +181,10 @@ class StreamTranscriber:
             if is_plausible(segment, speech_s):
                 words.extend(segment.words)
         words = within_speech(cut_repetition_loop(spoken(words)), regions)
-        # Only committed words still in the buffer can echo: a sentence said again later is speech.
-        in_buffer = [w for w in self._committed if w.end > request.offset]
-        words = cut_echo(words, in_buffer, after=self.policy.committed_until)
+        # Whisper echoes only what it was given, the prompt and the buffer's committed speech;
+        # the same sentence said again later is speech.
+        given = self._prompt_words() + [w for w in self._committed if w.end > request.offset]
+        words = cut_echo(words, given, after=self.policy.committed_until)
         committed = self.policy.update(words, request.end)
         if request.final:
             committed += self.policy.flush()
