@@ -151,7 +151,8 @@ def test_the_prompt_said_again_after_the_commit_is_not_committed_twice():
             continue
         prompt_tail = request.prompt.split()[-6:]
         start = core.policy.committed_until + 0.05
-        echo = [TimedWord(" " + w, start + i * 0.2, start + i * 0.2 + 0.15) for i, w in enumerate(prompt_tail)]
+        times = [(start + i * 0.2, start + i * 0.2 + 0.15) for i in range(len(prompt_tail))]
+        echo = [TimedWord(" " + w, a, b) for w, (a, b) in zip(prompt_tail, times, strict=True)]
         core.apply(request, Decoded((DecodedSegment(tuple(echo), 0.01, -0.2, 1.3),), "en", 0.99))
     said = " ".join(line.text for line in core.lines.lines).split()
     tail = " ".join(prompt_tail)
