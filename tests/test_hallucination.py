@@ -1,8 +1,10 @@
 from app.core.hallucination import (
     DecodedSegment,
+    compression_ratio,
     cut_echo,
     cut_repetition_loop,
     is_plausible,
+    plausible_words,
     spoken,
     within_speech,
 )
@@ -46,8 +48,19 @@ def test_words_outside_speech_regions_are_dropped():
 
 
 def test_bare_punctuation_is_not_a_word():
-    words = seq("degree. . … 42 -- it's")
+    words = seq("degree. . … 42 -- it's ____")
     assert [w.text for w in spoken(words)] == [" degree.", " 42", " it's"]
+
+
+def test_a_loop_is_cut_and_the_words_before_it_kept():
+    text = "and this spills over " + "theories. " * 30
+    looped = segment(text, ratio=compression_ratio(text))
+    assert looped.compression_ratio > 2.4
+    assert [w.key for w in plausible_words(looped, 3.0)] == ["and", "this", "spills", "over", "theories"]
+    noise = "Thank you. " * 20  # a loop of a known invention stays out once cut
+    assert plausible_words(segment(noise, logprob=-0.8, ratio=compression_ratio(noise)), 3.0) == ()
+    fine = segment("please enter your number")
+    assert plausible_words(fine, 3.0) == fine.words
 
 
 def test_committed_text_written_again_after_the_commit_is_cut():

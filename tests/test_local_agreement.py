@@ -21,8 +21,18 @@ def test_commits_only_what_two_hypotheses_agree_on():
 def test_agreement_ignores_case_and_punctuation_and_keeps_the_newer_form():
     policy = LocalAgreement()
     policy.update(words((" hello", 0.0, 0.4), (" there", 0.4, 0.8)), 0.8)
-    committed = policy.update(words((" Hello,", 0.0, 0.4), (" there.", 0.4, 0.8)), 1.5)
+    committed = policy.update(words((" Hello,", 0.0, 0.4), (" there.", 0.4, 0.8)), 2.0)
     assert [w.text for w in committed] == [" Hello,", " there."]
+
+
+def test_a_full_stop_is_final_only_once_a_second_after_it_was_heard():
+    """Whisper ends every buffer with a full stop; the next words often prove it wrong."""
+    policy = LocalAgreement()
+    policy.update(words((" it", 0.0, 0.3), (" develops.", 0.3, 0.8)), 1.2)
+    committed = policy.update(words((" it", 0.0, 0.3), (" develops.", 0.3, 0.8)), 1.5)
+    assert [w.text for w in committed] == [" it"]
+    committed = policy.update(words((" develops", 0.3, 0.8), (" theories", 0.9, 1.4)), 1.8)
+    assert [w.text for w in committed] == [" develops"]
 
 
 def test_words_already_committed_are_not_committed_again():

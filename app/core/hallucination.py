@@ -7,8 +7,9 @@ checks are pure functions over decoded segments, used after every decode.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.vad import SpeechRegion
 from app.core.words import TimedWord, normalize_word
@@ -53,6 +54,27 @@ class DecodedSegment:
         return " ".join(w.key for w in self.words if w.key)
 
 
+def compression_ratio(text: str) -> float:
+    """Whisper's repetition measure: how well the text compresses (a loop compresses well)."""
+    data = text.encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def plausible_words(segment: DecodedSegment, speech_seconds: float) -> tuple[TimedWord, ...]:
+    """The segment's words, none if it looks invented; a loop is cut, not the words before it.
+
+    Whisper at the end of a live buffer often starts a loop ("theories. theories. …") after
+    words that were fine. Dropping the whole segment for its compression ratio lost those
+    words, and the policy lost its previous hypothesis with them (bench.stream showed
+    commits held back for seconds), so the loop is cut and the rest judged on its own.
+    """
+    if segment.compression_ratio > COMPRESSION_RATIO_LIMIT:
+        words = tuple(cut_repetition_loop(spoken(segment.words)))
+        text = "".join(word.text for word in words)
+        segment = replace(segment, words=words, compression_ratio=compression_ratio(text))
+    return segment.words if is_plausible(segment, speech_seconds) else ()
+
+
 def is_plausible(segment: DecodedSegment, speech_seconds: float) -> bool:
     """Whisper's own skip rules plus a blocklist for its favourite inventions."""
     if segment.compression_ratio > COMPRESSION_RATIO_LIMIT:
@@ -66,13 +88,13 @@ def is_plausible(segment: DecodedSegment, speech_seconds: float) -> bool:
 
 
 def spoken(words: Sequence[TimedWord]) -> list[TimedWord]:
-    """Words with a letter or digit in them.
+    """Words with a letter or digit in them (``normalize_word`` keeps underscores).
 
     At the end of a buffer whose speech was already committed, Whisper pads its guess with
     bare " ." words; they carry no speech, and two decodes agree on them, so they would
     become lines of their own.
     """
-    return [word for word in words if word.key]
+    return [word for word in words if any(char.isalnum() for char in word.text)]
 
 
 def within_speech(words: Sequence[TimedWord], regions: Sequence[SpeechRegion]) -> list[TimedWord]:

@@ -16,7 +16,7 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
-from app.core.hallucination import cut_echo, cut_repetition_loop, is_plausible, spoken, within_speech
+from app.core.hallucination import cut_echo, cut_repetition_loop, plausible_words, spoken, within_speech
 from app.core.lines import LineBuilder
 from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
 from app.core.speaker_gate import SpeakerGate
@@ -178,8 +178,7 @@ class StreamTranscriber:
         speech_s = sum(r.end - max(r.start, request.offset) for r in regions)
         words: list[TimedWord] = []
         for segment in decoded.segments:
-            if is_plausible(segment, speech_s):
-                words.extend(segment.words)
+            words.extend(plausible_words(segment, speech_s))
         words = within_speech(cut_repetition_loop(spoken(words)), regions)
         # Whisper echoes only what it was given, the prompt and the buffer's committed speech;
         # the same sentence said again later is speech.

@@ -40,10 +40,9 @@ class AlignAtt(PrefixPolicy):
     def update(self, hypothesis: Sequence[TimedWord], buffer_end: float) -> list[TimedWord]:
         fresh = self._committed.fresh(hypothesis)
         previous = [word.key for word in self._previous]
-        horizon = buffer_end - self.threshold_s
         final = 0
         for index, word in enumerate(fresh):
-            if word.end > horizon:
+            if not self._heard_after(word, buffer_end, self.threshold_s):
                 break
             agreed = index < len(previous) and previous[index] == word.key
             if word.probability < self.min_probability and not agreed:

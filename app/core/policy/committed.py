@@ -18,6 +18,11 @@ _MAX_REPEATED_NGRAM = 5
 # A fresh word lying mostly inside the last committed word is that word heard again,
 # often spelt differently ("will" then "we'll").
 _SAME_WORD_OVERLAP = 0.5
+# Whisper ends a buffer with a full stop whether or not the sentence ends there: a word that
+# ends a sentence waits until this much audio after it was heard (or for the pause).
+# bench.stream, silero_test: without it, "develops. theories. that take no account." and
+# buffer cuts at those false sentence ends.
+SENTENCE_END_GUARD_S = 1.0
 
 
 class CommittedTail:
@@ -75,6 +80,13 @@ class PrefixPolicy:
         words, self._previous = self._previous, []
         self._committed.remember(words)
         return words
+
+    @staticmethod
+    def _heard_after(word: TimedWord, buffer_end: float, guard_s: float) -> bool:
+        """Whisper heard ``guard_s`` after the word (more if it ends a sentence)."""
+        if word.ends_sentence:
+            guard_s = max(guard_s, SENTENCE_END_GUARD_S)
+        return word.end <= buffer_end - guard_s
 
     def _settle(self, fresh: list[TimedWord], final: int) -> list[TimedWord]:
         """The first ``final`` fresh words are committed; the others wait."""

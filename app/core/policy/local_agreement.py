@@ -32,7 +32,7 @@ class LocalAgreement(PrefixPolicy):
         final = 0
         for index, new in enumerate(fresh):
             agreed = index < len(self._previous) and self._previous[index].key == new.key
-            if new.end > buffer_end - (TAIL_GUARD_S if agreed else SETTLE_AFTER_S):
+            if not self._heard_after(new, buffer_end, TAIL_GUARD_S if agreed else SETTLE_AFTER_S):
                 break
             final += 1
         return self._settle(fresh, final)
