@@ -5,9 +5,9 @@ from app.core.policy.base import StreamingPolicy
 from app.core.policy.local_agreement import LocalAgreement
 
 POLICIES: dict[str, type[StreamingPolicy]] = {"alignatt": AlignAtt, "localagreement": LocalAgreement}
-# bench.stream / bench.compare_wlk (see bench/README.md): AlignAtt's single-decode commits let
-# a confident hallucination through that a second decode would not repeat, and its latency gain
-# did not show on these clips, so LocalAgreement stays the default.
+# bench.stream and bench.compare_wlk (results in bench/README.md): the two are close, AlignAtt's
+# WER lower on one set and higher on the other, its median commit no sooner and its p90 mixed,
+# so LocalAgreement stays the default.
 DEFAULT_POLICY = "localagreement"
 
 
