@@ -98,12 +98,18 @@ def test_a_pause_commits_the_utterance_and_then_shows_a_silence_line():
     assert lines[-1].is_silence and lines[-1].end - lines[-1].start >= 2.0
 
 
-def test_prompt_holds_committed_text_from_before_the_buffer_only():
+def core_after_sentences() -> StreamTranscriber:
+    """A core after 40 steps of agreeing speech with a sentence end every 5 words."""
     core = StreamTranscriber()
     for _ in range(40):
         request = step(core, 0.95)
         if request is not None:
             core.apply(request, answer(request, 2.5, sentence_every=5))
+    return core
+
+
+def test_prompt_holds_committed_text_from_before_the_buffer_only():
+    core = core_after_sentences()
     request = step(core, 0.95)
     assert request is not None and request.prompt
     spoken_before = [w for line in core.lines.lines for w in line.text.split()]
@@ -140,11 +146,7 @@ def test_decodes_keep_the_cadence_but_a_pause_is_decoded_at_once_and_ends_the_ut
 
 def test_the_prompt_said_again_after_the_commit_is_not_committed_twice():
     """Whisper sometimes writes its prompt out again as if it were new speech."""
-    core = StreamTranscriber()
-    for _ in range(40):
-        request = step(core, 0.95)
-        if request is not None:
-            core.apply(request, answer(request, 2.5, sentence_every=5))
+    core = core_after_sentences()
     for _ in range(4):
         request = step(core, 0.95)
         if request is None:

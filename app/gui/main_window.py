@@ -47,7 +47,7 @@ LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Fra
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
-POLICY_LABELS = {"localagreement": "LocalAgreement (default)", "alignatt": "AlignAtt (experimental)"}
+POLICY_LABELS = {"localagreement": "LocalAgreement (default)", "alignatt": "AlignAtt"}
 MEETING_LABELS = ("You", "Others")
 OVERLAY_TRANSLATION = {"both": "Original and translation", "translation": "Translation only",
                        "original": "Original only"}

@@ -16,8 +16,9 @@ from app.core.policy.committed import PrefixPolicy
 from app.core.words import TimedWord
 
 # A word this close to the end of the decoded audio may be cut off mid-way ("Digi-" for
-# "Digium") or carry a guessed full stop; it waits for the next decode even if agreed.
-TAIL_GUARD_S = 0.25
+# "Digium", "you are" for "your"); it waits for the next decode even if agreed. Decodes
+# 0.3 s apart hear nearly the same audio, so their agreement alone proves little that close.
+TAIL_GUARD_S = 0.4
 # A word Whisper has heard this much audio after is final even if the last two decodes
 # differ on it: on long fluent speech they can disagree on one early word for seconds,
 # and everything after that word would wait with it (bench.stream: up to 8.7 s).
