@@ -38,11 +38,11 @@ def test_a_full_stop_is_final_only_once_a_second_after_it_was_heard():
 def test_words_already_committed_are_not_committed_again():
     policy = LocalAgreement()
     policy.update(words((" one", 0.0, 0.3), (" two", 0.3, 0.6)), 0.6)
-    policy.update(words((" one", 0.0, 0.3), (" two", 0.3, 0.6), (" three", 0.6, 0.9)), 0.9)
+    policy.update(words((" one", 0.0, 0.3), (" two", 0.3, 0.6), (" three", 0.6, 0.9)), 1.0)
     # The buffer still holds "one two": Whisper hears them again, slightly shifted.
     committed = policy.update(
         words((" one", 0.02, 0.31), (" two", 0.31, 0.62), (" three", 0.62, 0.9), (" four", 0.9, 1.2)),
-        1.2,
+        1.35,
     )
     assert [w.text for w in committed] == [" three"]
 
