@@ -38,7 +38,12 @@ def test_page_shows_live_captions_from_the_microphone(tiny_engine, tmp_path, pcm
             # microphone only once the server said which format it wants), the second is whole.
             # Its words are scored below; here only its start and its two "country"s are awaited.
             whole_pass = r"/fellow american[\s\S]*country[\s\S]*country/i"
-            text = await page.wait_for(f"(t => {whole_pass}.test(t) && t)({TRANSCRIPT_TEXT})", timeout=60)
+            try:
+                text = await page.wait_for(f"(t => {whole_pass}.test(t) && t)({TRANSCRIPT_TEXT})", timeout=90)
+            except TimeoutError:
+                status = await page.evaluate("document.getElementById('status').textContent")
+                shown = await page.evaluate(TRANSCRIPT_TEXT)
+                pytest.fail(f"no whole pass in 90 s; status {status!r}, transcript: {shown!r}")
             shot = tmp_path / "page.png"
             await page.screenshot(shot)
             await page.evaluate("document.getElementById('start').click()")  # Stop
