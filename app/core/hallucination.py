@@ -128,7 +128,6 @@ def cut_repetition_loop(words: Sequence[TimedWord], min_repeats: int = 3) -> lis
     return list(words)
 
 
-
 def cut_echo(
     words: Sequence[TimedWord], committed: Sequence[TimedWord], after: float, min_words: int = ECHO_MIN_WORDS
 ) -> list[TimedWord]:
