@@ -3,6 +3,7 @@ from app.core.hallucination import (
     compression_ratio,
     cut_echo,
     cut_repetition_loop,
+    cut_unheard,
     is_plausible,
     plausible_words,
     spoken,
@@ -73,3 +74,12 @@ def test_committed_text_written_again_after_the_commit_is_cut():
     assert cut_echo(heard_again + new, committed, after=end) == heard_again + new
     short = seq("to the server.", start=end + 0.2)  # a short phrase said again is speech
     assert cut_echo(short, committed, after=end) == short
+
+
+def test_words_aligned_to_no_audio_are_cut_from_the_first_run_of_them():
+    heard = seq("my fellow Americans.")
+    end = heard[-1].end
+    unheard = [TimedWord(" " + w, end + 0.3, end + 0.3) for w in ["and", "so", "my", "fellow", "Americans."]]
+    assert cut_unheard(heard + unheard) == heard
+    one_short_word = [*heard, TimedWord(" a", end, end), *seq("question", start=end + 0.1)]
+    assert cut_unheard(one_short_word) == one_short_word, "a single zero-length word is alignment noise"

@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from app.core.feed import feed_samples
 from app.core.frontdata import STATUS_ACTIVE, STATUS_ERROR, STATUS_NO_AUDIO
 from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.words import TimedWord
 from tests.conftest import clip, corpus_wer, manifest, run, stream_bytes
 from tests.test_decoding import encode
 
@@ -197,3 +199,54 @@ def test_live_cadence_stretches_while_decodes_are_slow(tiny_engine, monkeypatch)
     assert slow <= fast / 2, (fast, slow)
     for text in (fast_text, slow_text):
         assert "what you can do for your country" in text.lower(), text
+
+
+def test_speech_said_again_is_transcribed_every_time(tiny_engine):
+    """A looped clip (a video on repeat, a sentence dictated twice) is speech each time.
+
+    The echo guards once took the repeat for Whisper writing its prompt out again and
+    dropped a whole pass; now the audio decides.
+    """
+    jfk = clip("en", "jfk.wav")
+    updates = run(stream_bytes(tiny_engine, float_to_pcm16(np.concatenate([jfk] * 3))))
+    text = updates[-1].text.lower()
+    assert text.count("fellow americans") == 3, text
+    assert text.count("can do for your country") == 3, text
+
+
+def test_a_decode_that_repeats_its_prompt_is_decoded_again_without_it(tiny_engine, monkeypatch):
+    prompts: list[str] = []
+    transcribe = tiny_engine.transcribe
+    processor = AudioProcessor(tiny_engine, ProcessorConfig(live=False))
+
+    async def echoing(audio, offset, language, prompt):
+        """The real decode, its new words replaced by the prompt's last eight, as Whisper may do."""
+        prompts.append(prompt)
+        decoded = await transcribe(audio, offset, language, prompt)
+        words = [word for segment in decoded.segments for word in segment.words]
+        after = processor._core.policy.committed_until
+        old = [word for word in words if word.start < after]
+        if not prompt or len(old) == len(words):
+            return decoded
+        start, end = after + 0.05, max(words[-1].end, after + 2.0)
+        pace = (end - start) / 8
+        echo = [
+            TimedWord(" " + said, start + i * pace, start + (i + 0.8) * pace)
+            for i, said in enumerate(prompt.split()[-8:])
+        ]
+        return replace(decoded, segments=(replace(decoded.segments[0], words=tuple(old + echo)),))
+
+    monkeypatch.setattr(tiny_engine, "transcribe", echoing)
+    speech = np.concatenate([clip("en", "jfk.wav"), clip("en", "arctic_awb_a0007.wav")])
+
+    async def scenario():
+        feeder = asyncio.create_task(feed_samples(processor, speech))
+        updates = [u async for u in processor.results()]
+        await feeder
+        await processor.cleanup()
+        return updates[-1].text.lower()
+
+    text = run(scenario())
+    assert "" in prompts[1:] and any(prompts), "echoing decodes were not decoded again without the prompt"
+    assert text.count("what your country can do for you") == 1, text
+    assert "superlative degree" in text, "the second clip's own words were lost to the echo"

@@ -19,10 +19,10 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder
 from app.core.diarization import ClusterSettings, DiarizationError, DiarizationOptions, DiarizationSettings
 from app.core.diarization_stage import DiarizationStage
-from app.core.engine import TranscriptionEngine
+from app.core.engine import Decoded, TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
-from app.core.transcriber import StreamSettings, StreamTranscriber
+from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscriber
 from app.core.translation.stage import TranslationStage, create_stage
 
 log = logging.getLogger(__name__)
@@ -250,15 +250,20 @@ class AudioProcessor:
             return
         decoded = request.reuse
         if decoded is None:
-            started = time.perf_counter()
-            decoded = await self.engine.transcribe(
-                request.audio, request.offset, request.language, request.prompt
-            )
-            took = time.perf_counter() - started
-            self._decode_s = took if not self._decode_s else 0.5 * (self._decode_s + took)
+            decoded = await self._recognise(request, request.prompt)
+            if self._core.echoes_prompt(request, decoded):
+                log.debug("the decode repeated its prompt; decoding again without it")
+                decoded = await self._recognise(request, "")
         self._core.apply(request, decoded)
         if self._speakers is not None:
             self._speakers.release_if_idle()
+
+    async def _recognise(self, request: DecodeRequest, prompt: str) -> Decoded:
+        started = time.perf_counter()
+        decoded = await self.engine.transcribe(request.audio, request.offset, request.language, prompt)
+        took = time.perf_counter() - started
+        self._decode_s = took if not self._decode_s else 0.5 * (self._decode_s + took)
+        return decoded
 
     def _cadence_s(self) -> float:
         """Audio between mid-utterance decodes: ``step_s``, or longer while decodes are slow."""

@@ -16,7 +16,14 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.engine import Decoded
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData
-from app.core.hallucination import cut_echo, cut_repetition_loop, plausible_words, spoken, within_speech
+from app.core.hallucination import (
+    cut_echo,
+    cut_repetition_loop,
+    cut_unheard,
+    plausible_words,
+    spoken,
+    within_speech,
+)
 from app.core.lines import LineBuilder
 from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
 from app.core.speaker_gate import SpeakerGate
@@ -179,11 +186,9 @@ class StreamTranscriber:
         words: list[TimedWord] = []
         for segment in decoded.segments:
             words.extend(plausible_words(segment, speech_s))
-        words = within_speech(cut_repetition_loop(spoken(words)), regions)
-        # Whisper echoes only what it was given, the prompt and the buffer's committed speech;
-        # the same sentence said again later is speech.
-        given = self._prompt_words() + [w for w in self._committed if w.end > request.offset]
-        words = cut_echo(words, given, after=self.policy.committed_until)
+        words = within_speech(cut_unheard(cut_repetition_loop(spoken(words))), regions)
+        in_buffer = [w for w in self._committed if w.end > request.offset]
+        words = cut_echo(words, in_buffer, after=self.policy.committed_until)
         committed = self.policy.update(words, request.end)
         if request.final:
             committed += self.policy.flush()
@@ -194,6 +199,20 @@ class StreamTranscriber:
             self._finalized_until = request.end
         self._trim_long_buffer(request.end)
         return committed
+
+    def echoes_prompt(self, request: DecodeRequest, decoded: Decoded) -> bool:
+        """Whether the hypothesis writes a run of the prompt again after the commit point.
+
+        Whisper sometimes writes its prompt out again as if it were new speech; but a
+        speaker may really say it again (a dictated sentence read twice, a looped video).
+        Text alone cannot tell the two apart, so the caller decodes the buffer once more
+        without the prompt and lets the audio decide.
+        """
+        if not request.prompt:
+            return False
+        words = spoken([word for segment in decoded.segments for word in segment.words])
+        kept = cut_echo(words, self._prompt_words(), after=self.policy.committed_until)
+        return len(kept) < len(words)
 
     def _maybe_lock_language(self, decoded: Decoded) -> None:
         if self._language_locked or not decoded.segments:
