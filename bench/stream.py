@@ -256,12 +256,29 @@ def soak_report(result: Replay) -> dict[str, Any]:
         "mean_lag_first_10pct_s": first,
         "mean_lag_last_10pct_s": last,
         "lag_growth_s": _r(last - first) if first is not None and last is not None else None,
+        "lag_trend_s_per_min": lag_trend(samples),
         "drain_s": _r(result.final_update_s - d),
         "asr_calls": result.asr_calls,
         "rtf": _r(result.rtf),
         "committed_words": len(result.committed),
         "lag_samples": [[t, lag] for t, lag in samples],
     }
+
+
+def lag_trend(samples: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of lag over the run, in seconds per minute.
+
+    The first and last tenths alone depend on where the clip cycle happens to fall; a
+    slope over every update shows whether the lag really grows.
+    """
+    if len(samples) < 2:
+        return None
+    times = np.array([t for t, _ in samples]) / 60.0
+    lags = np.array([lag for _, lag in samples])
+    spread = float(((times - times.mean()) ** 2).sum())
+    if spread == 0.0:
+        return None
+    return _r(float(((times - times.mean()) * (lags - lags.mean())).sum()) / spread)
 
 
 # -- output -------------------------------------------------------------------------------

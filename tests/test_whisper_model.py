@@ -4,7 +4,10 @@ import threading
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
+from app.core.engine import MODEL_POSITIONS, PROMPT_TOKENS_KEPT, SPECIAL_TOKENS, token_budget
+from app.core.models import resolve_model
 from app.core.whisper_model import FULL_WINDOW_FRAMES, ShortWindowWhisper
 from tests.conftest import clip, corpus_wer, manifest
 
@@ -72,3 +75,19 @@ def test_short_window_text_matches_the_references(model):
         segments, _ = model.transcribe(clip("en", name), language="en", beam_size=1)
         hypotheses.append(" ".join(s.text for s in segments))
     assert corpus_wer([refs[n]["text"] for n in names], hypotheses) <= 0.08, hypotheses
+
+
+def test_the_token_budget_holds_every_eval_clip_and_stops_a_loop_early():
+    """Real speech stays well inside the budget; a loop (hundreds of tokens) stops at it."""
+    tokenizer = Tokenizer.from_file(str(resolve_model("base") / "tokenizer.json"))  # multilingual
+    for set_name in ("en", "multi", "xx"):
+        for row in manifest(set_name).values():
+            if not row.get("text") or not row.get("duration"):
+                continue
+            tokens = len(tokenizer.encode(" " + row["text"], add_special_tokens=False).ids)
+            timestamps = 2 * (1 + int(row["duration"] // 5))  # a segment every ~5 s, two tokens each
+            seconds = min(row["duration"], 20.0)  # the stream's buffer never holds more
+            needed = (tokens + timestamps) * seconds / row["duration"]
+            assert needed * 1.5 <= token_budget(seconds), row["audio"]
+    assert token_budget(3.3) < 90, "a short buffer's loop stops at a fifth of the model's room"
+    assert token_budget(20.0, prompt_tokens=500) == MODEL_POSITIONS - SPECIAL_TOKENS - PROMPT_TOKENS_KEPT

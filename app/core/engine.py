@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from app.core.decoding import SAMPLE_RATE
 from app.core.hallucination import DecodedSegment
 from app.core.languages import validate_language
 from app.core.models import DEFAULT_MODEL, ModelError, Progress, resolve_model
@@ -26,6 +27,26 @@ from app.core.words import TimedWord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Fast English speech is about 4 tokens per second, French up to 8.4 (eval sets, timestamps
+# not counted); a decode that writes far more is looping. Prompt and answer share the
+# model's 448 positions, and faster-whisper keeps at most 223 prompt tokens.
+TOKENS_PER_AUDIO_SECOND = 16
+MIN_TOKEN_BUDGET = 24
+MODEL_POSITIONS = 448
+PROMPT_TOKENS_KEPT = 223
+SPECIAL_TOKENS = 6  # start of prompt, start of transcript, language, task, and a spare
+
+
+def token_budget(audio_seconds: float, prompt_tokens: int = 0) -> int:
+    """The most tokens one decode of this much audio may write.
+
+    On 2 cores a looping decode of a few seconds of audio ran to the model's limit and
+    took 1.7–3.2 s instead of 0.2 s (bench.stream soak: lag spikes of 4 s). The loop's text
+    is cut afterwards anyway (app/core/hallucination.py); the budget stops paying for it.
+    """
+    room = MODEL_POSITIONS - SPECIAL_TOKENS - min(prompt_tokens, PROMPT_TOKENS_KEPT)
+    return min(room, MIN_TOKEN_BUDGET + int(TOKENS_PER_AUDIO_SECOND * audio_seconds))
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,7 @@ class TranscriptionEngine:
             no_speech_threshold=None,
             log_prob_threshold=None,
             compression_ratio_threshold=None,
+            max_new_tokens=token_budget(len(audio) / SAMPLE_RATE, self._prompt_tokens(prompt)),
         )
         decoded = tuple(
             DecodedSegment(
@@ -125,6 +147,11 @@ class TranscriptionEngine:
             for segment in segments
         )
         return Decoded(decoded, info.language, info.language_probability)
+
+    def _prompt_tokens(self, prompt: str) -> int:
+        if not prompt.strip():
+            return 0
+        return len(self._model.hf_tokenizer.encode(" " + prompt.strip(), add_special_tokens=False).ids)
 
     async def transcribe(
         self, audio: np.ndarray, offset: float, language: str | None, prompt: str
