@@ -271,14 +271,11 @@ def lag_trend(samples: list[tuple[float, float]]) -> float | None:
     The first and last tenths alone depend on where the clip cycle happens to fall; a
     slope over every update shows whether the lag really grows.
     """
-    if len(samples) < 2:
+    times = [t / 60.0 for t, _ in samples]
+    if len(set(times)) < 2:
         return None
-    times = np.array([t for t, _ in samples]) / 60.0
-    lags = np.array([lag for _, lag in samples])
-    spread = float(((times - times.mean()) ** 2).sum())
-    if spread == 0.0:
-        return None
-    return _r(float(((times - times.mean()) * (lags - lags.mean())).sum()) / spread)
+    slope, _ = np.polyfit(times, [lag for _, lag in samples], 1)
+    return _r(float(slope))
 
 
 # -- output -------------------------------------------------------------------------------
