@@ -112,3 +112,26 @@ def test_a_word_heard_long_ago_is_final_even_without_agreement():
     # "Dial" ends 1.6 s before the end: final unagreed; "one" and "if" were agreed on.
     assert [w.text for w in committed] == [" Dial", " one,", " if"]
     assert [w.text for w in policy.pending] == [" you"]
+
+
+def test_an_agreed_word_the_decoder_doubts_waits_until_heard_long_enough():
+    """Two decodes of an utterance's first second can agree on the same wrong word."""
+    policy = LocalAgreement()
+
+    def hypothesis(second: str, p: float) -> list[TimedWord]:
+        return [TimedWord(" Please", 0.0, 0.26, 0.8), TimedWord(second, 0.26, 0.5, p)]
+
+    policy.update(hypothesis(" that", 0.2), 0.8)
+    committed = policy.update(hypothesis(" that", 0.35), 1.1)
+    assert [w.text for w in committed] == [" Please"], "agreed, but p 0.35: not final 0.6 s later"
+    assert policy.update(hypothesis(" enter", 0.5), 1.5) == []
+    committed = policy.update(hypothesis(" enter", 0.9), 2.0)
+    assert [w.text for w in committed] == [" enter"], "agreed on, and sure this time"
+
+
+def test_an_agreed_word_the_decoder_is_sure_of_is_final_after_the_tail_guard():
+    policy = LocalAgreement()
+    sure = [TimedWord(" Please", 0.0, 0.26, 0.9), TimedWord(" enter", 0.26, 0.5, 0.9)]
+    policy.update(sure, 0.8)
+    committed = policy.update(sure, 0.9)
+    assert [w.text for w in committed] == [" Please", " enter"]
