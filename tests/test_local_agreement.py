@@ -135,3 +135,25 @@ def test_an_agreed_word_the_decoder_is_sure_of_is_final_after_the_tail_guard():
     policy.update(sure, 0.8)
     committed = policy.update(sure, 0.9)
     assert [w.text for w in committed] == [" Please", " enter"]
+
+
+def test_a_committed_word_that_a_later_decode_grows_keeps_what_the_growth_adds():
+    """ "I" was final while the doubted "am" waited; the next decode heard "I'm" there."""
+    policy = LocalAgreement()
+    policy.update([TimedWord(" I", 0.0, 0.42, 0.7), TimedWord(" am", 0.42, 0.52, 0.72)], 1.0)
+    committed = policy.update([TimedWord(" I", 0.0, 0.40, 0.8), TimedWord(" am", 0.40, 0.52, 0.59)], 1.3)
+    assert [w.text for w in committed] == [" I"]
+    grown = [TimedWord(" I'm", 0.0, 0.52, 0.71), TimedWord(" about", 0.52, 0.72, 1.0)]
+    policy.update(grown, 1.6)
+    committed = policy.update(grown, 2.2)
+    assert [w.text for w in committed] == ["'m", " about"]
+    assert "".join(w.text for w in [TimedWord(" I", 0.0, 0.4), *committed]) == " I'm about"
+
+
+def test_a_committed_word_heard_again_with_punctuation_only_is_not_grown():
+    policy = LocalAgreement()
+    policy.update([TimedWord(" mail", 4.26, 4.5), TimedWord(" box", 4.5, 4.74)], 5.0)
+    committed = policy.update([TimedWord(" mail", 4.26, 4.5), TimedWord(" box", 4.5, 4.74)], 5.0)
+    assert [w.text for w in committed] == [" mail"]
+    committed = policy.update([TimedWord(" mail,", 4.26, 4.6), TimedWord(" box", 4.6, 4.8)], 6.0)
+    assert [w.text for w in committed] == [" box"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.core.words import TimedWord
+from app.core.words import TimedWord, normalize_word
 
 # Whisper often stretches a word's end into the following pause, so a word counts as already
 # heard when its middle (not its start) lies before the end of the last commit.
@@ -18,6 +18,9 @@ _MAX_REPEATED_NGRAM = 5
 # A fresh word lying mostly inside the last committed word is that word heard again,
 # often spelt differently ("will" then "we'll").
 _SAME_WORD_OVERLAP = 0.5
+# A word that starts with the last committed word, starts when it did and ends at least
+# this much later is that word grown by audio the commit had not heard ("I" -> "I'm").
+_GROWN_WORD_MIN_S = 0.05
 # Whisper ends a buffer with a full stop whether or not the sentence ends there: a word that
 # ends a sentence waits until this much audio after it was heard (or for the pause).
 # bench.stream, silero_test: without it, "develops. theories. that take no account." and
@@ -39,7 +42,36 @@ class CommittedTail:
         self._tail = (self._tail + list(words))[-_MAX_REPEATED_NGRAM:]
 
     def fresh(self, hypothesis: Sequence[TimedWord]) -> list[TimedWord]:
-        """The hypothesis without the committed words it repeats."""
+        """The hypothesis without the committed words it repeats.
+
+        When the decode has grown the last committed word into a longer one ("I" into
+        "I'm", "mail" into "mailbox"), the committed word's time covers the longer word and
+        it would be dropped as heard already, with the audio it adds: the added letters
+        come back as a word of their own, glued on without a space.
+        """
+        grown = self._grown_last_word(hypothesis)
+        if grown is not None:
+            index, rest = grown
+            return [rest, *self._unheard(hypothesis[index + 1:])]
+        return self._unheard(hypothesis)
+
+    def _grown_last_word(self, hypothesis: Sequence[TimedWord]) -> tuple[int, TimedWord] | None:
+        """The index of the word that extends the last committed one, and what it adds."""
+        if not self._tail:
+            return None
+        last = self._tail[-1]
+        said = last.text.strip()
+        for index, word in enumerate(hypothesis):
+            if abs(word.start - last.start) > _OVERLAP_TOLERANCE_S:
+                continue
+            text = word.text.strip()
+            added = text[len(said):]
+            grows = text.lower().startswith(said.lower()) and normalize_word(added) != ""
+            if grows and word.end > last.end + _GROWN_WORD_MIN_S:
+                return index, TimedWord(added, last.end, word.end, word.probability)
+        return None
+
+    def _unheard(self, hypothesis: Sequence[TimedWord]) -> list[TimedWord]:
         horizon = self.until - _OVERLAP_TOLERANCE_S
         fresh = [word for word in hypothesis if (word.start + word.end) / 2 > horizon]
         if not fresh or not self._tail:
