@@ -323,6 +323,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--silent-seconds", type=float, default=30.0, help="silent-CPU run; 0 skips")
     parser.add_argument("--chunk-s", type=float, default=0.1, help="audio per process_audio call")
     parser.add_argument("--policy", choices=sorted(POLICIES), default=DEFAULT_POLICY, help="streaming policy")
+    parser.add_argument(
+        "--decode-share", type=float, default=ProcessorConfig.decode_share,
+        help="the most of the time mid-utterance decodes may keep the recogniser busy",
+    )
     return parser.parse_args(argv)
 
 
@@ -343,7 +347,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     # Warm the VAD and the decode path so the first clip's latency is not a cold start.
-    live = ProcessorConfig(live=True, stream=StreamSettings(policy=args.policy))
+    live = ProcessorConfig(
+        live=True, decode_share=args.decode_share, stream=StreamSettings(policy=args.policy)
+    )
     await replay(engine, timer, np.zeros(SAMPLE_RATE, dtype=np.float32), live, args.chunk_s)
 
     rows = []
