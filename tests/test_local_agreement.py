@@ -141,7 +141,7 @@ def test_a_committed_word_that_a_later_decode_grows_keeps_what_the_growth_adds()
     """ "I" was final while the doubted "am" waited; the next decode heard "I'm" there."""
     policy = LocalAgreement()
     policy.update([TimedWord(" I", 0.0, 0.42, 0.7), TimedWord(" am", 0.42, 0.52, 0.72)], 1.0)
-    committed = policy.update([TimedWord(" I", 0.0, 0.40, 0.8), TimedWord(" am", 0.40, 0.52, 0.59)], 1.3)
+    committed = policy.update([TimedWord(" I", 0.0, 0.40, 0.8), TimedWord(" am", 0.40, 0.52, 0.45)], 1.3)
     assert [w.text for w in committed] == [" I"]
     grown = [TimedWord(" I'm", 0.0, 0.52, 0.71), TimedWord(" about", 0.52, 0.72, 1.0)]
     policy.update(grown, 1.6)
