@@ -27,10 +27,9 @@ from typing import Any
 
 from app.core.decoding import decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
-from app.core.feed import feed_samples
+from app.core.feed import stream_samples
 from app.core.policy import DEFAULT_POLICY, POLICIES, local_agreement
-from app.core.processor import AudioProcessor, ProcessorConfig
-from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscriber
+from app.core.transcriber import DecodeRequest, StreamTranscriber
 from bench.load import ROOT
 from bench.metrics import align, normalize_text, summarize
 from bench.output import write_results
@@ -54,17 +53,6 @@ def recording_commit_delays(into: list[float]) -> Iterator[None]:
         StreamTranscriber.apply = original  # type: ignore[method-assign]
 
 
-async def transcribe_as_file(engine: TranscriptionEngine, config: ProcessorConfig, path: Path) -> str:
-    processor = AudioProcessor(engine, config)
-    feeding = asyncio.create_task(feed_samples(processor, decode_file(str(path))))
-    text = ""
-    async for update in processor.results():
-        text = update.text
-    await feeding
-    await processor.cleanup()
-    return text
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.replay_wer", description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="base", help="tiny.en or base")
@@ -79,14 +67,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def replay_clips(
-    engine: TranscriptionEngine, clips: list[Clip], config: ProcessorConfig
+    engine: TranscriptionEngine, clips: list[Clip], policy: str, step_s: float
 ) -> tuple[list[dict[str, Any]], list[float]]:
     """Each clip's text and word errors, and every committed word's delay in audio time."""
     delays: list[float] = []
     rows = []
     with recording_commit_delays(delays):
         for clip in clips:
-            text = asyncio.run(transcribe_as_file(engine, config, clip.path))
+            final = asyncio.run(stream_samples(engine, decode_file(clip.path), policy=policy, step_s=step_s))
+            text = final.text
             alignment = align(normalize_text(clip.text), normalize_text(text))
             rows.append(
                 {"clip": clip.name, "edits": alignment.edits, "ref_words": alignment.ref_words, "text": text}
@@ -103,9 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         local_agreement.TAIL_GUARD_S = args.tail_guard
     clips = [c for c in load_clips(args.set, args.limit) if c.kind == "wer"]
     engine = TranscriptionEngine(EngineConfig(model=args.model, language="en"))
-    config = ProcessorConfig(live=False, step_s=args.step, stream=StreamSettings(policy=args.policy))
     started = time.perf_counter()
-    rows, delays = replay_clips(engine, clips, config)
+    rows, delays = replay_clips(engine, clips, args.policy, args.step)
     edits = sum(r["edits"] for r in rows)
     ref_words = sum(r["ref_words"] for r in rows)
     summary = {

@@ -1,6 +1,5 @@
 """The deterministic replay bench: text and commit delays from the real engine, run twice."""
 
-from app.core.processor import ProcessorConfig
 from bench.replay_wer import replay_clips
 from bench.stream import load_clips
 from tests.conftest import eval_dir
@@ -8,9 +7,8 @@ from tests.conftest import eval_dir
 
 def test_a_file_replay_scores_words_and_gives_the_same_text_twice(tiny_engine):
     clips = [c for c in load_clips(eval_dir("en"), None) if c.name == "jfk.wav"]
-    config = ProcessorConfig(live=False, step_s=0.3)
-    rows, delays = replay_clips(tiny_engine, clips, config)
-    again, _ = replay_clips(tiny_engine, clips, config)
+    rows, delays = replay_clips(tiny_engine, clips, "localagreement", 0.3)
+    again, _ = replay_clips(tiny_engine, clips, "localagreement", 0.3)
     assert rows == again, "fed as a file, the same audio must give the same text"
     assert rows[0]["ref_words"] == 22 and rows[0]["edits"] <= 3, rows[0]
     assert "country" in rows[0]["text"]

@@ -48,15 +48,19 @@ async def stream_samples(
     on_update: Callable[[FrontData], None] | None = None,
     target_language: str = "",
     translator: str = "auto",
+    step_s: float | None = None,
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
 
     Real-time streams keep the live cadence; faster-than-real-time ones decode every 1 s
-    of audio, since nobody is waiting for each word.
+    of audio, since nobody is waiting for each word (``step_s`` overrides either: a bench
+    replaying files at the live cadence).
     """
+    if step_s is None:
+        step_s = ProcessorConfig.step_s if realtime else 1.0
     config = ProcessorConfig(
         live=realtime,
-        step_s=ProcessorConfig.step_s if realtime else 1.0,
+        step_s=step_s,
         language=language,
         diarization=diarization,
         target_language=target_language,
