@@ -51,7 +51,10 @@ def _progress_printer(label: str):
 def load_engine(model: str, language: str) -> TranscriptionEngine:
     print(f"Loading the {model} speech model…", file=sys.stderr, flush=True)
     config = EngineConfig(model=model, language=language)
-    return TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
+    engine = TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
+    if engine.notice:
+        print(engine.notice, file=sys.stderr, flush=True)
+    return engine
 
 
 def diarization_from(args: argparse.Namespace) -> DiarizationOptions | None:

@@ -4,6 +4,7 @@ import pytest
 
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import ModelError, data_dir, resolve_model
+from tests.conftest import clip
 
 
 def test_tiny_en_comes_from_its_package():
@@ -62,3 +63,40 @@ def test_corrupt_weights_give_a_sentence_not_a_traceback(tmp_path):
     with pytest.raises(ModelError, match="could not be loaded") as caught:
         TranscriptionEngine(EngineConfig(model=str(broken)))
     assert "\n" not in str(caught.value)
+
+
+@pytest.fixture
+def a_gpu_ctranslate2_cannot_use(monkeypatch):
+    """CTranslate2 reports a GPU, as on a machine with an NVIDIA driver; this one has no
+    working CUDA, so loading on it fails for real, as a missing cuBLAS makes it fail there."""
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+
+
+def test_an_unusable_gpu_falls_back_to_the_cpu_and_says_so(a_gpu_ctranslate2_cannot_use, caplog):
+    engine = TranscriptionEngine(EngineConfig(model="tiny.en", language="en"))
+    try:
+        assert (engine.device, engine.compute_type) == ("cpu", "int8")
+        assert engine.notice.startswith("The GPU could not be used (") and "CPU" in engine.notice
+        assert "the GPU could not be used" in caplog.text
+        decoded = engine.decode(clip("en", "jfk.wav"), 0.0, "en", "")
+        text = "".join(w.text for s in decoded.segments for w in s.words)
+        assert "fellow Americans" in text
+    finally:
+        engine.close()
+
+
+def test_a_gpu_asked_for_by_name_that_cannot_run_is_a_sentence():
+    with pytest.raises(ModelError, match=r"could not run on the GPU .*CUDA 12") as caught:
+        TranscriptionEngine(EngineConfig(model="tiny.en", device="cuda"))
+    assert "\n" not in str(caught.value)
+
+
+def test_damaged_weights_are_blamed_not_the_gpu(a_gpu_ctranslate2_cannot_use, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(resolve_model("tiny.en"), broken)
+    data = (broken / "model.bin").read_bytes()
+    (broken / "model.bin").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match=r"could not be loaded.*damaged"):
+        TranscriptionEngine(EngineConfig(model=str(broken)))

@@ -79,16 +79,33 @@ def pick_device(requested: str) -> tuple[str, str]:
     return "cpu", "int8"
 
 
+class GpuUnusable(Exception):
+    """CTranslate2 sees a GPU but cannot run the model on it (a missing CUDA library, say)."""
+
+
+def probe_gpu(model: object) -> None:
+    """Decode a second of silence, because CTranslate2 loads cuBLAS and cuDNN only then.
+
+    A machine with an NVIDIA driver but without CUDA 12's cuBLAS and cuDNN 9 (PyTorch's
+    CUDA 13 wheels bring neither) loads the model on the GPU fine and fails at the first
+    decode; found out here, the engine can still fall back to the CPU before a stream starts.
+    """
+    try:
+        model.transcribe(  # type: ignore[attr-defined]
+            np.zeros(SAMPLE_RATE, dtype=np.float32), language="en", beam_size=1, without_timestamps=True
+        )
+    except (RuntimeError, OSError) as exc:
+        raise GpuUnusable(str(exc)) from exc
+
+
 class TranscriptionEngine:
     """Loads ASR and VAD once; streams share it through :meth:`transcribe` and :attr:`vad`."""
 
     def __init__(self, config: EngineConfig | None = None, progress: Progress | None = None) -> None:
         self.config = config or EngineConfig()
         self.model_path: Path = resolve_model(self.config.model, progress)
-        device, default_compute = pick_device(self.config.device)
-        self.device = device
-        self.compute_type = self.config.compute_type or default_compute
-        self._model = self._load(self.model_path, device, self.compute_type)
+        self.notice = ""  # a sentence for the user when the engine runs other than asked
+        self._model = self._load_on_best_device()
         self.is_multilingual: bool = self._model.model.is_multilingual
         self.language = validate_language(self.config.language, self.is_multilingual)
         self.vad = SileroVad()
@@ -98,20 +115,42 @@ class TranscriptionEngine:
         self._transcriptions = 0  # in flight or queued on the ASR executor
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
+    def _load_on_best_device(self):
+        """The GPU when there is one that works, else the CPU, with a notice saying why."""
+        device, default_compute = pick_device(self.config.device)
+        self.device, self.compute_type = device, self.config.compute_type or default_compute
+        try:
+            return self._load(self.model_path, self.device, self.compute_type)
+        except GpuUnusable as exc:
+            if self.config.device != "auto":
+                raise ModelError(
+                    f"The model could not run on the GPU ({exc}); Sayline needs CUDA 12 with "
+                    "cuBLAS and cuDNN 9 for that."
+                ) from exc
+            log.warning("the GPU could not be used, transcribing on the CPU: %s", exc)
+            self.notice = f"The GPU could not be used ({exc}), so Sayline transcribes on the CPU."
+            self.device, self.compute_type = "cpu", "int8"
+            return self._load(self.model_path, self.device, self.compute_type)
+
     def _load(self, path: Path, device: str, compute_type: str):
         from app.core.whisper_model import ShortWindowWhisper
 
         threads = self.config.cpu_threads or os.cpu_count() or 1
         try:
-            return ShortWindowWhisper(
+            model = ShortWindowWhisper(
                 str(path), device=device, compute_type=compute_type, cpu_threads=threads
             )
         except (RuntimeError, ValueError, OSError) as exc:
+            if device == "cuda":  # the CPU load that follows tells a damaged model apart
+                raise GpuUnusable(str(exc)) from exc
             log.exception("loading the model in %s failed", path)
             raise ModelError(
                 f"The speech model in {path} could not be loaded ({exc}); it may be damaged: "
                 "delete that folder so Sayline prepares it again, or choose another model."
             ) from exc
+        if device == "cuda":
+            probe_gpu(model)
+        return model
 
     @property
     def model_name(self) -> str:

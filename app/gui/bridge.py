@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 class EngineBridge(QObject):
     model_progress = Signal(int, int)  # bytes done, total (first-run preparation)
-    model_ready = Signal(str)  # model name
+    model_ready = Signal(str, str)  # model name, a notice ("" unless it runs other than asked)
     captioning_started = Signal()
     captioning_stopped = Signal()
     update = Signal(str, object)  # source label, FrontData
@@ -62,7 +62,7 @@ class EngineBridge(QObject):
     def load_model(self, model: str, language: str) -> None:
         config = EngineConfig(model=model, language=language)
         future = self.host.submit(self.host.load_engine(config, self.model_progress.emit))
-        self._watch(future, lambda engine: self.model_ready.emit(engine.model_name))
+        self._watch(future, lambda engine: self.model_ready.emit(engine.model_name, engine.notice))
 
     def start(
         self,

@@ -337,11 +337,13 @@ class MainWindow(QMainWindow):
         self.progress.setValue(int(100 * done / max(total, 1)))
         self.statusBar().showMessage("Preparing the model (first run only)…")
 
-    def _on_model_ready(self, name: str) -> None:
+    def _on_model_ready(self, name: str, notice: str) -> None:
         self._model_ready = True
         self.progress.setVisible(False)
         self.start_button.setEnabled(True)
-        self.statusBar().showMessage(f"Ready: {name} model loaded. Press Start (Ctrl+Return).", 8000)
+        ready = f"Ready: {name} model loaded. Press Start (Ctrl+Return)."
+        # A notice (the GPU could not be used) stays until the next message replaces it.
+        self.statusBar().showMessage(f"{ready} {notice}" if notice else ready, 0 if notice else 8000)
         if self.settings.server_enabled and not self.server_check.isChecked():
             self.server_check.setChecked(True)
 

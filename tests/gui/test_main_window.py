@@ -126,3 +126,19 @@ def test_speakers_switch_persists_and_renamed_speakers_show_everywhere(qtbot, wi
     assert saved.diarization is True and saved.speaker_names == {"2": "Dana"}
     window.set_speaker_name(2, "")
     assert "Speaker 2: Hi" in window.transcript.data(window.transcript.index(1))
+
+
+def test_a_gpu_that_cannot_run_the_model_leaves_the_cpu_ready_and_says_why(qtbot, monkeypatch):
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)  # this machine's CUDA fails
+    main = MainWindow(Settings(model="tiny.en", language="en", source="microphone"), EngineBridge())
+    main.show()
+    try:
+        qtbot.waitUntil(lambda: main.start_button.isEnabled(), timeout=60_000)
+        message = main.statusBar().currentMessage()
+        assert message.startswith("Ready: tiny.en model loaded.")
+        assert "The GPU could not be used (" in message and "on the CPU" in message
+        assert not main.error_banner.isVisible()
+    finally:
+        main.close()
