@@ -100,3 +100,14 @@ def test_damaged_weights_are_blamed_not_the_gpu(a_gpu_ctranslate2_cannot_use, tm
     (broken / "model.bin").write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelError, match=r"could not be loaded.*damaged"):
         TranscriptionEngine(EngineConfig(model=str(broken)))
+
+
+def test_the_command_line_tells_why_it_runs_on_the_cpu(a_gpu_ctranslate2_cannot_use, capsys):
+    from app.cli import load_engine
+
+    engine = load_engine("tiny.en", "en")
+    try:
+        assert engine.device == "cpu"
+        assert engine.notice in capsys.readouterr().err.splitlines()
+    finally:
+        engine.close()
