@@ -201,6 +201,19 @@ def test_live_cadence_stretches_while_decodes_are_slow(tiny_engine, monkeypatch)
         assert "what you can do for your country" in text.lower(), text
 
 
+@pytest.mark.parametrize(
+    ("device", "decode_s", "cadence_s"),
+    [("cpu", 0.05, 0.3), ("cuda", 0.05, 0.1), ("cpu", 0.4, 0.5), ("cuda", 0.4, 0.5)],
+)
+def test_fast_gpu_decodes_come_every_tenth_of_a_second(tiny_engine, monkeypatch, device, decode_s, cadence_s):
+    """On a GPU the agreeing decode may come 0.1 s after the first; slow decodes still set the pace."""
+    monkeypatch.setattr(tiny_engine, "device", device)
+    processor = AudioProcessor(tiny_engine, ProcessorConfig(live=True))
+    processor._decode_s = decode_s  # as measured over the last decodes
+    assert processor._cadence_s() == pytest.approx(cadence_s)
+    assert AudioProcessor(tiny_engine, ProcessorConfig(live=False))._cadence_s() == 0.3  # files: fixed
+
+
 def test_speech_said_again_is_transcribed_every_time(tiny_engine):
     """A looped clip (a video on repeat, a sentence dictated twice) is speech each time.
 
