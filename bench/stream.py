@@ -327,6 +327,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--decode-share", type=float, default=ProcessorConfig.decode_share,
         help="the most of the time mid-utterance decodes may keep the recogniser busy",
     )
+    parser.add_argument(
+        "--step", type=float, default=None,
+        help="the least audio between live decodes, on the CPU and a GPU alike (default: "
+        f"{ProcessorConfig.step_s} s on the CPU, {ProcessorConfig.gpu_step_s} s on a GPU)",
+    )
     return parser.parse_args(argv)
 
 
@@ -347,8 +352,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     # Warm the VAD and the decode path so the first clip's latency is not a cold start.
+    steps = {} if args.step is None else {"step_s": args.step, "gpu_step_s": args.step}
     live = ProcessorConfig(
-        live=True, decode_share=args.decode_share, stream=StreamSettings(policy=args.policy)
+        live=True, decode_share=args.decode_share, stream=StreamSettings(policy=args.policy), **steps
     )
     await replay(engine, timer, np.zeros(SAMPLE_RATE, dtype=np.float32), live, args.chunk_s)
 
