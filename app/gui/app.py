@@ -55,7 +55,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     settings, warning = load_settings()
     bridge = EngineBridge()
     # "Did the model load?" is support's first question; the log answers it (check_bundle.sh waits on it).
-    bridge.model_ready.connect(lambda name, notice: log.info("model ready: %s %s", name, notice))
+    bridge.model_ready.connect(lambda name, notice: log.info("model ready: %s", f"{name} {notice}".strip()))
     window = MainWindow(settings, bridge, warning)
     window.show()
     return app.exec()
