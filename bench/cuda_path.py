@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.decoding import SAMPLE_RATE
+from app.core.decoding import SAMPLE_RATE, pcm16_to_float
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 
@@ -32,8 +32,7 @@ def read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as clip:
         if (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) != (SAMPLE_RATE, 1, 2):
             raise SystemExit(f"{path}: need a {SAMPLE_RATE} Hz mono 16-bit WAV")
-        data = clip.readframes(clip.getnframes())
-    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+        return pcm16_to_float(clip.readframes(clip.getnframes()))
 
 
 def main(argv: list[str] | None = None) -> int:

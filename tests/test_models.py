@@ -54,14 +54,19 @@ def test_a_folder_without_weights_is_refused(tmp_path):
         resolve_model(str(tmp_path))
 
 
-def test_corrupt_weights_give_a_sentence_not_a_traceback(tmp_path):
-    source = resolve_model("tiny.en")
+@pytest.fixture
+def half_written_model(tmp_path) -> str:
+    """tiny.en with its weights cut in half, as an interrupted copy leaves them."""
     broken = tmp_path / "broken"
-    shutil.copytree(source, broken)
+    shutil.copytree(resolve_model("tiny.en"), broken)
     data = (broken / "model.bin").read_bytes()
     (broken / "model.bin").write_bytes(data[: len(data) // 2])
+    return str(broken)
+
+
+def test_corrupt_weights_give_a_sentence_not_a_traceback(half_written_model):
     with pytest.raises(ModelError, match="could not be loaded") as caught:
-        TranscriptionEngine(EngineConfig(model=str(broken)))
+        TranscriptionEngine(EngineConfig(model=half_written_model))
     assert "\n" not in str(caught.value)
 
 
@@ -93,13 +98,9 @@ def test_a_gpu_asked_for_by_name_that_cannot_run_is_a_sentence():
     assert "\n" not in str(caught.value)
 
 
-def test_damaged_weights_are_blamed_not_the_gpu(a_gpu_ctranslate2_cannot_use, tmp_path):
-    broken = tmp_path / "broken"
-    shutil.copytree(resolve_model("tiny.en"), broken)
-    data = (broken / "model.bin").read_bytes()
-    (broken / "model.bin").write_bytes(data[: len(data) // 2])
+def test_damaged_weights_are_blamed_not_the_gpu(a_gpu_ctranslate2_cannot_use, half_written_model):
     with pytest.raises(ModelError, match=r"could not be loaded.*damaged"):
-        TranscriptionEngine(EngineConfig(model=str(broken)))
+        TranscriptionEngine(EngineConfig(model=half_written_model))
 
 
 def test_the_command_line_tells_why_it_runs_on_the_cpu(a_gpu_ctranslate2_cannot_use, capsys):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from app.core.languages import validate_language
 from app.core.models import DEFAULT_MODEL, ModelError, Progress, resolve_model
 from app.core.vad import SileroVad, VadStream
 from app.core.words import TimedWord
+
+if TYPE_CHECKING:  # faster-whisper loads only with the model, not with this module
+    from app.core.whisper_model import ShortWindowWhisper
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,7 +86,7 @@ class GpuUnusable(Exception):
     """CTranslate2 sees a GPU but cannot run the model on it (a missing CUDA library, say)."""
 
 
-def probe_gpu(model: object) -> None:
+def probe_gpu(model: ShortWindowWhisper) -> None:
     """Decode a second of silence, because CTranslate2 loads cuBLAS and cuDNN only then.
 
     A machine with an NVIDIA driver but without CUDA 12's cuBLAS and cuDNN 9 (PyTorch's
@@ -94,7 +97,7 @@ def probe_gpu(model: object) -> None:
     (14.9 s on an H100, cached on disk: 0.3 s at the next start).
     """
     try:
-        model.transcribe(  # type: ignore[attr-defined]
+        model.transcribe(
             np.zeros(SAMPLE_RATE, dtype=np.float32), language="en", beam_size=1, without_timestamps=True
         )
     except (RuntimeError, OSError) as exc:
@@ -118,7 +121,7 @@ class TranscriptionEngine:
         self._transcriptions = 0  # in flight or queued on the ASR executor
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
-    def _load_on_best_device(self):
+    def _load_on_best_device(self) -> ShortWindowWhisper:
         """The GPU when there is one that works, else the CPU, with a notice saying why."""
         device, default_compute = pick_device(self.config.device)
         self.device, self.compute_type = device, self.config.compute_type or default_compute
@@ -135,7 +138,7 @@ class TranscriptionEngine:
             self.device, self.compute_type = "cpu", "int8"
             return self._load(self.model_path, self.device, self.compute_type)
 
-    def _load(self, path: Path, device: str, compute_type: str):
+    def _load(self, path: Path, device: str, compute_type: str) -> ShortWindowWhisper:
         from app.core.whisper_model import ShortWindowWhisper
 
         threads = self.config.cpu_threads or os.cpu_count() or 1
