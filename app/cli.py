@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,8 @@ from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation import BACKENDS as TRANSLATORS
 from app.core.translation import TranslationError, open_translator
 from app.paths import demo_sample
+from app.server.access import TOKEN_ENV, TokenError, is_loopback, read_token
+from app.server.limits import MIB, ServerLimits
 from app.server.server import AsrServer, ServerSettings, ServerStartError
 from app.transcript.export import EXPORTERS, FORMATS
 from app.translation_cli import add_translation_commands
@@ -123,13 +127,29 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    diarization = diarization_from(args)
-    engine = load_engine(args.model, args.language)
-    settings = ServerSettings(
-        host=args.host, port=args.port, pcm_input=args.pcm_input, token=args.token, diarization=diarization,
+def server_settings(args: argparse.Namespace) -> ServerSettings:
+    """The serve command's settings; a bad limit or token file is a CliError before any model loads."""
+    try:
+        limits = ServerLimits(
+            max_sessions=args.max_sessions,
+            max_uploads=args.max_uploads,
+            max_upload_bytes=round(args.max_upload_mb * MIB),
+            max_upload_audio_s=args.max_audio_minutes * 60.0,
+            max_session_audio_s=args.max_audio_minutes * 60.0 * 4,
+        )
+        token = read_token(args.token, args.token_file, os.environ.get(TOKEN_ENV))
+    except (ValueError, TokenError) as exc:
+        raise CliError(str(exc)) from None
+    return ServerSettings(
+        host=args.host, port=args.port, pcm_input=args.pcm_input, token=token,
         target_language=args.target_language, translator=args.translator, policy=args.policy,
+        allowed_origins=tuple(args.allow_origin), allowed_hosts=tuple(args.allow_host), limits=limits,
     )
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    settings = replace(server_settings(args), diarization=diarization_from(args))
+    engine = load_engine(args.model, args.language)
     try:
         if args.target_language:  # refuse at start, not on every client's connection
             open_translator(args.translator, engine, engine.language, args.target_language)
@@ -147,8 +167,8 @@ async def serve_until_interrupted(server: AsrServer) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
             loop.add_signal_handler(signum, stop.set)
-    if server.exposed_without_token:
-        print(f"Warning: listening on {server.settings.host} without --token.", file=sys.stderr)
+    if server.token and not is_loopback(server.settings.host):
+        print("Clients need the token: it is in the addresses below.", file=sys.stderr)
     print(f"Sayline server ready: {server.asr_url}  (page: {server.http_url})", flush=True)
     try:
         await stop.wait()
@@ -238,7 +258,29 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--pcm-input", action="store_true", help="clients send raw s16le 16 kHz PCM (AudioWorklet)"
     )
-    server.add_argument("--token", help="require ?token=… from clients")
+    server.add_argument(
+        "--token", help=f"require this token from clients (also ${TOKEN_ENV}; made up when off loopback)"
+    )
+    server.add_argument("--token-file", help="read the token from this file (keeps it out of `ps`)")
+    server.add_argument(
+        "--allow-origin", action="append", default=[], metavar="ORIGIN",
+        help="also let pages from this origin connect, e.g. chrome-extension://ID (repeatable)",
+    )
+    server.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME",
+        help="also answer to this host name, e.g. mypc.local (repeatable; IPs always work)",
+    )
+    server.add_argument(
+        "--max-sessions", type=int, default=ServerLimits.max_sessions, help="/asr streams at once"
+    )
+    server.add_argument("--max-uploads", type=int, default=ServerLimits.max_uploads, help="uploads at once")
+    server.add_argument(
+        "--max-upload-mb", type=float, default=ServerLimits.max_upload_bytes / MIB, help="largest upload, MiB"
+    )
+    server.add_argument(
+        "--max-audio-minutes", type=float, default=ServerLimits.max_upload_audio_s / 60,
+        help="longest audio one upload may decode to (a stream may take four times this)",
+    )
     add_diarization_options(server)
     add_translation_options(server)
     server.set_defaults(handler=run_serve)

@@ -123,12 +123,19 @@ def test_a_language_the_model_cannot_take_is_one_sentence(model, language, messa
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_serve_warns_without_a_token_off_loopback_and_stops_cleanly_on_ctrl_c():
+def test_serve_off_loopback_makes_a_token_and_ctrl_c_with_an_upload_in_flight_exits_at_once(tmp_path):
+    import re
     import signal
     import socket
+    import threading
     import time
+    import urllib.error
     import urllib.request
 
+    from tests.test_server_security import post_upload
+
+    long_wav = tmp_path / "long.wav"
+    write_wav(long_wav, np.tile(clip("en", "jfk.wav"), 12), 16000)  # 2 minutes of speech
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -138,23 +145,34 @@ def test_serve_warns_without_a_token_off_loopback_and_stops_cleanly_on_ctrl_c():
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                reply = urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                health = json.loads(reply.read())
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "the server never came up"
-                time.sleep(0.3)
-        assert health["status"] == "ok"
+        ready = server.stdout.readline()  # printed once it listens
+        token = re.search(r"/asr\?token=([\w-]+)", ready).group(1)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5)
+        authorized = urllib.request.Request(
+            f"http://127.0.0.1:{port}/health", headers={"Authorization": f"Bearer {token}"}
+        )
+        health = json.loads(urllib.request.urlopen(authorized, timeout=5).read())
+        answers = []
+        upload = threading.Thread(
+            target=lambda: answers.append(post_upload(
+                port, long_wav.read_bytes(), "long.wav", headers=f"Authorization: Bearer {token}\n"
+            ))
+        )
+        upload.start()
+        time.sleep(2.0)  # the body is in; the transcription is under way
         server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=15)
+        started = time.monotonic()
+        _out, err = server.communicate(timeout=15)
+        took = time.monotonic() - started
+        upload.join(10)
     finally:
         server.kill()
+    assert refused.value.code == 401 and health["status"] == "ok"
+    assert len(token) >= 24 and "the token" in err
     assert server.returncode == 0
-    assert "without --token" in err
-    assert f"ws://0.0.0.0:{port}/asr" in out
+    assert took < 2.0, f"Ctrl+C took {took:.1f} s"
+    assert answers and answers[0][0] == 503
     with socket.socket() as again:  # the port is free at once
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("0.0.0.0", port))

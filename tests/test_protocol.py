@@ -1,21 +1,22 @@
-"""The /asr protocol's pure rules: query parsing, auth, config, full and diff encodings."""
+"""The /asr protocol's pure rules: query parsing, close reasons, config, full and diff encodings."""
 
 import pytest
 
 from app.core.frontdata import FrontData, Line
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
-    CLOSE_UNAUTHORIZED,
+    MAX_CLOSE_REASON_BYTES,
     ProtocolError,
     UpdateEncoder,
     apply_message,
+    close_reason,
     config_message,
     parse_session,
 )
 
 
-def parse(path: str, token: str | None = None, multilingual: bool = True):
-    return parse_session(path, token=token, multilingual=multilingual)
+def parse(path: str, multilingual: bool = True):
+    return parse_session(path.partition("?")[2], multilingual=multilingual)
 
 
 def test_defaults_and_valid_parameters():
@@ -46,16 +47,16 @@ def test_bad_values_are_4400_with_a_sentence(path, multilingual, message):
     assert refused.value.code == CLOSE_BAD_REQUEST
 
 
-@pytest.mark.parametrize("path", ["/asr", "/asr?token=wrong", "/asr?token=", "/asr?token=secre"])
-def test_a_missing_or_wrong_token_is_4401_before_anything_else(path):
-    with pytest.raises(ProtocolError) as refused:
-        parse(path + ("&" if "?" in path else "?") + "mode=bogus", token="secret")
-    assert refused.value.code == CLOSE_UNAUTHORIZED
-    assert str(refused.value) == ""
+def test_the_token_parameter_is_not_a_session_choice():
+    assert parse("/asr?token=secret&mode=diff").mode == "diff"
 
 
-def test_the_right_token_is_accepted():
-    assert parse("/asr?token=secret&mode=diff", token="secret").mode == "diff"
+@pytest.mark.parametrize("text", ["plain ascii " * 20, "é" * 100, "日本語の理由" * 20, "ok"])
+def test_a_close_reason_fits_a_close_frame_and_keeps_whole_characters(text):
+    cut = close_reason(text)
+    assert len(cut.encode("utf-8")) <= MAX_CLOSE_REASON_BYTES
+    assert text.startswith(cut)
+    assert len(text.encode()) <= MAX_CLOSE_REASON_BYTES or len(cut.encode()) > MAX_CLOSE_REASON_BYTES - 4
 
 
 def test_config_message():

@@ -7,6 +7,7 @@ the machinery (deterministic, non-empty, through the right models), never transl
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -14,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core.translation.argos import ArgosTranslator, installed_pairs, packages_dir
+from app.core.translation.argos import (
+    ArgosTranslator,
+    argos_package_module,
+    installed_pairs,
+    packages_dir,
+    private_packages_dir,
+)
 from app.core.translation.argos_install import install_file
 from app.core.translation.base import LanguagePair, TranslationError, split_sentences
 from bench.argos_model import build_argosmodel
@@ -182,36 +189,27 @@ print("heavy:", heavy)
     assert not (tmp_path / ".local").exists() and not (tmp_path / ".config").exists(), "nothing in the home"
 
 
-def test_download_from_an_index_with_progress(pair_files, data_dir, tmp_path):
-    """Argos's index format and a download with progress, served over a real loopback socket."""
-    import functools
-    import http.server
+def test_download_from_an_index_with_progress(pair_files, data_dir, tmp_path, monkeypatch):
+    """Argos's index format and a download with progress, served over HTTPS on a real loopback socket."""
     import json
-    import threading
 
     from app.core.translation.argos_install import download, fetch_index
+    from tests.test_argos_install_safety import Reply, loopback_site
 
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "fr_en.argosmodel").write_bytes(pair_files["fr_en"].read_bytes())
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    index = [
-        {"type": "translate", "from_code": "fr", "to_code": "en", "from_name": "French", "to_name": "English",
-         "package_version": "1.0", "links": [f"{base}/missing.argosmodel", f"{base}/fr_en.argosmodel"]},
-        {"type": "sbd", "from_code": "fr", "links": [f"{base}/sbd.argosmodel"]},
-    ]
-    (site / "index.json").write_text(json.dumps(index))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with loopback_site(tmp_path / "site", monkeypatch) as site:
+        base = site.base
+        site.routes["/fr_en.argosmodel"] = Reply(pair_files["fr_en"].read_bytes())
+        index = [
+            {"type": "translate", "from_code": "fr", "to_code": "en", "from_name": "French",
+             "to_name": "English", "package_version": "1.0",
+             "links": [f"{base}/missing.argosmodel", f"{base}/fr_en.argosmodel"]},
+            {"type": "sbd", "from_code": "fr", "links": [f"{base}/sbd.argosmodel"]},
+        ]
+        site.routes["/index.json"] = Reply(json.dumps(index).encode())
         available = fetch_index(f"{base}/index.json")
         assert [(p.source, p.target, p.label) for p in available] == [("fr", "en", "French → English (v1.0)")]
         progress: list[tuple[int, int]] = []
         pair = download(available[0], progress=lambda done, total: progress.append((done, total)))
-    finally:
-        server.shutdown()
     size = pair_files["fr_en"].stat().st_size
     assert progress[-1] == (size, size) and len(progress) >= 1, "the first link 404s; the second is used"
     assert (pair.source, pair.target) == ("fr", "en")
@@ -223,7 +221,7 @@ def test_an_unreachable_index_is_one_sentence(data_dir):
     from app.core.translation.argos_install import fetch_index
 
     with pytest.raises(TranslationError, match="The list of language pairs could not be downloaded"):
-        fetch_index("http://127.0.0.1:9/index.json")
+        fetch_index("https://127.0.0.1:9/index.json")
 
 
 def test_an_argos_only_code_is_valid_once_its_pair_is_installed(data_dir, tmp_path):
@@ -234,3 +232,13 @@ def test_an_argos_only_code_is_valid_once_its_pair_is_installed(data_dir, tmp_pa
     install_file(build_argosmodel(tmp_path / "en_zt.argosmodel", "en", "zt"))
     assert normalise_target(" ZT ") == "zt"
     ArgosTranslator().check("en", "zt")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
+def test_the_translation_folders_are_private(data_dir):
+    data_dir.mkdir(mode=0o755)  # as an older version left it
+    argos_package_module()
+    translation = data_dir / "translation"
+    for folder in (data_dir, translation, packages_dir(), translation / "argos-home"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert private_packages_dir() == packages_dir()

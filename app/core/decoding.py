@@ -12,11 +12,19 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 SAMPLE_RATE = 16_000
+STREAM_PROBE_BYTES = 32 * 1024
+"""How much of a stream FFmpeg may read to recognise its format before it gives up.
+
+FFmpeg's default is 1 MiB, and a stream (unlike a file) has no end to stop the probe
+early: a client that sent 64 KB of garbage and waited got no answer at all. Every format a
+client sends (WebM, Ogg, MP4, MP3, WAV, FLAC) is recognised in its first few KB; an MP3
+behind a large ID3 tag still is.
+"""
 log = logging.getLogger(__name__)
 
 
@@ -24,8 +32,31 @@ class AudioDecodeError(Exception):
     """The input is not audio Sayline can read; ``str()`` is a sentence for the user."""
 
 
+class AudioTooLongError(AudioDecodeError):
+    """The audio runs past the caller's cap; decoding stopped there instead of filling memory."""
+
+
 class _NoAudioTrack(Exception):
     """The container opened but holds no audio (an image, a silent video)."""
+
+
+class _TooLong(Exception):
+    """Decoding passed its cap; raised from inside the demux loop so nothing more is decoded."""
+
+
+class _Stopped(Exception):
+    """The decode's owner stopped it (a closed stream, an abandoned upload): unwind, report nothing."""
+
+
+def duration_words(seconds: float) -> str:
+    """A cap as people say it: "30 seconds", "1 minute", "90 minutes", "2 hours"."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        amount, unit = seconds / 3600, "hour"
+    elif seconds >= 60:
+        amount, unit = round(seconds / 60, 1), "minute"
+    else:
+        amount, unit = round(seconds, 1), "second"
+    return f"{amount:g} {unit}{'' if amount == 1 else 's'}"
 
 
 def pcm16_to_float(data: bytes) -> np.ndarray:
@@ -58,8 +89,18 @@ def _describe(exc: Exception) -> str:
     return (getattr(exc, "strerror", None) or str(exc)).strip().rstrip(".")
 
 
-def _decode_container(container: Any, emit: Callable[[np.ndarray], None]) -> int:
-    """Demux the first audio track, resample to 16 kHz mono float, emit blocks; return samples."""
+def _decode_container(
+    container: Any,
+    emit: Callable[[np.ndarray], None],
+    max_samples: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Demux the first audio track, resample to 16 kHz mono float, emit blocks; return samples.
+
+    Raises ``_TooLong`` as soon as more than ``max_samples`` decoded (a few KB of FLAC can
+    hold hours of silence, so a cap has to act while decoding, not on the result), and
+    ``_Stopped`` at the next packet once ``should_stop()`` says so.
+    """
     import av
 
     if not container.streams.audio:
@@ -74,17 +115,25 @@ def _decode_container(container: Any, emit: Callable[[np.ndarray], None]) -> int
             samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
             if samples.size:
                 total += samples.size
+                if max_samples is not None and total > max_samples:
+                    raise _TooLong
                 emit(samples)
 
     for packet in container.demux(stream):
+        if should_stop is not None and should_stop():
+            raise _Stopped
         for frame in packet.decode():
             push(resampler.resample(frame))
     push(resampler.resample(None))
     return total
 
 
-def decode_file(path: str | Path) -> np.ndarray:
-    """A file's audio as 16 kHz mono float32, whatever its format and sample rate."""
+def decode_file(path: str | Path, max_seconds: float | None = None) -> np.ndarray:
+    """A file's audio as 16 kHz mono float32, whatever its format and sample rate.
+
+    With ``max_seconds``, longer audio raises :class:`AudioTooLongError` as soon as decoding
+    passes the cap, without decoding (or holding) the rest.
+    """
     path = Path(path)
     if not path.exists():
         raise AudioDecodeError(f"No such file: {path}")
@@ -92,43 +141,109 @@ def decode_file(path: str | Path) -> np.ndarray:
         raise AudioDecodeError(f"{path} is a folder, not an audio file.")
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"{path} is empty.")
-    return _decode_whole(str(path), str(path))
+    return _decode_whole(str(path), str(path), max_seconds)
 
 
-def decode_bytes(data: bytes, label: str) -> np.ndarray:
-    """Like :func:`decode_file` for an upload held in memory; ``label`` names it in errors."""
-    if not data:
+def decode_bytes(
+    data: bytes | BinaryIO,
+    label: str,
+    max_seconds: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Like :func:`decode_file` for an upload; ``label`` names it in errors.
+
+    ``data`` is the upload in memory, or a binary file object read from where it stands (an
+    upload spooled to a temporary file, so a large one never has to be held in memory).
+    ``should_stop`` is asked at every packet: a caller abandoning the decode (a server
+    shutting down) gets :class:`AudioDecodeError` at once instead of waiting for the end.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        if not data:
+            raise AudioDecodeError(f"{label} is empty.")
+        return _decode_whole(io.BytesIO(data), label, max_seconds, should_stop)
+    if _is_empty(data):
         raise AudioDecodeError(f"{label} is empty.")
-    return _decode_whole(io.BytesIO(data), label)
+    return _decode_whole(data, label, max_seconds, should_stop)
 
 
-def _decode_whole(source: Any, label: str) -> np.ndarray:
-    import av
+def _is_empty(file: BinaryIO) -> bool:
+    """Whether a seekable file has nothing left to read; one that cannot seek is left to FFmpeg."""
+    seekable = getattr(file, "seekable", None)
+    if seekable is None or not seekable():
+        return False
+    here = file.tell()
+    end = file.seek(0, io.SEEK_END)
+    file.seek(here)
+    return end <= here
 
+
+def _decode_whole(
+    source: Any,
+    label: str,
+    max_seconds: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
     blocks: list[np.ndarray] = []
-    try:
-        with av.open(source, mode="r") as container:
-            _decode_container(container, blocks.append)
-    except _NoAudioTrack:
-        raise AudioDecodeError(f"{label} has no audio track.") from None
-    except (av.error.FFmpegError, ValueError) as exc:
-        if not blocks:
-            reason = _describe(exc)
-            raise AudioDecodeError(f"{label} is not an audio file Sayline can read ({reason}).") from None
-        seconds = sum(map(len, blocks)) / SAMPLE_RATE
-        log.warning("%s is damaged after %.1f s; using what decoded", label, seconds)
-    if not blocks:
-        raise AudioDecodeError(f"{label} contains no audio.")
+    decode_into(source, label, blocks.append, max_seconds, should_stop)
     return np.concatenate(blocks)
 
 
-class _ByteFeed:
-    """A read-only file object whose ``read`` blocks until bytes arrive or the feed ends."""
+def decode_into(
+    source: Any,
+    label: str,
+    emit: Callable[[np.ndarray], None],
+    max_seconds: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> float:
+    """Decode ``source`` (a path or a seekable file) block by block into ``emit``; return seconds.
 
-    def __init__(self) -> None:
+    ``emit`` may block: a caller that hands blocks to a stream as it takes them holds a few
+    seconds of audio, not the whole file. The errors are :func:`decode_bytes`'s.
+    """
+    import av
+
+    total = 0
+
+    def counted(samples: np.ndarray) -> None:
+        nonlocal total
+        total += samples.size
+        emit(samples)
+
+    max_samples = None if max_seconds is None else round(max_seconds * SAMPLE_RATE)
+    try:
+        with av.open(source, mode="r") as container:
+            _decode_container(container, counted, max_samples, should_stop)
+    except _NoAudioTrack:
+        raise AudioDecodeError(f"{label} has no audio track.") from None
+    except _TooLong:
+        assert max_seconds is not None
+        raise AudioTooLongError(
+            f"{label} is longer than {duration_words(max_seconds)}, the most this server takes."
+        ) from None
+    except _Stopped:
+        raise AudioDecodeError(f"Decoding {label} was stopped.") from None
+    except (av.error.FFmpegError, ValueError) as exc:
+        if not total:
+            reason = _describe(exc)
+            raise AudioDecodeError(f"{label} is not an audio file Sayline can read ({reason}).") from None
+        log.warning("%s is damaged after %.1f s; using what decoded", label, total / SAMPLE_RATE)
+    if not total:
+        raise AudioDecodeError(f"{label} contains no audio.")
+    return total / SAMPLE_RATE
+
+
+class _ByteFeed:
+    """A read-only file object whose ``read`` blocks until bytes arrive or the feed ends.
+
+    ``on_read`` runs on the reading thread after each read, so a writer holding back while
+    too much is unread learns when there is room again.
+    """
+
+    def __init__(self, on_read: Callable[[], None] | None = None) -> None:
         self._data = bytearray()
         self._closed = False
         self._cond = threading.Condition()
+        self._on_read = on_read
 
     def write(self, data: bytes) -> None:
         with self._cond:
@@ -146,6 +261,10 @@ class _ByteFeed:
             self._closed = True
             self._cond.notify_all()
 
+    @property
+    def unread(self) -> int:
+        return len(self._data)
+
     def read(self, size: int = -1) -> bytes:
         with self._cond:
             while not self._data and not self._closed:
@@ -153,14 +272,21 @@ class _ByteFeed:
             n = len(self._data) if size is None or size < 0 else min(size, len(self._data))
             chunk = bytes(self._data[:n])
             del self._data[:n]
-            return chunk
+        if self._on_read is not None:
+            self._on_read()
+        return chunk
 
 
 class StreamDecoder:
     """Decodes one encoded stream fed in arbitrary pieces; callbacks run on its thread.
 
     ``on_audio`` gets 16 kHz mono float32 blocks, then exactly one of ``on_error`` (a
-    sentence) or ``on_end``. :meth:`close` always leaves no thread behind.
+    sentence) or ``on_end``, unless :meth:`stop` or :meth:`close` came first: after those
+    nothing more is reported. :meth:`close` always leaves no thread behind.
+
+    With ``max_backlog`` (samples), the thread waits after a block while more than that is
+    decoded but not yet :meth:`consumed`: a few KB of FLAC can hold hours of silence, and a
+    decoder running ahead of its consumer would hold all of it in memory.
     """
 
     def __init__(
@@ -168,12 +294,18 @@ class StreamDecoder:
         on_audio: Callable[[np.ndarray], None],
         on_error: Callable[[str], None],
         on_end: Callable[[], None],
+        max_backlog: int | None = None,
+        on_read: Callable[[], None] | None = None,
     ) -> None:
-        self._feed = _ByteFeed()
+        self._feed = _ByteFeed(on_read)
         self._on_audio = on_audio
         self._on_error = on_error
         self._on_end = on_end
         self._bytes_in = 0
+        self._max_backlog = max_backlog
+        self._backlog = 0  # samples handed to on_audio and not yet consumed
+        self._stopped = False
+        self._room = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="sayline-decoder", daemon=True)
         self._thread.start()
 
@@ -185,8 +317,21 @@ class StreamDecoder:
         """No more bytes will come: decode what is left, then report the end."""
         self._feed.close()
 
-    def close(self, timeout: float = 2.0) -> None:
+    def consumed(self, samples: int) -> None:
+        """The consumer took ``samples`` of the decoded audio: a waiting decoder may go on."""
+        with self._room:
+            self._backlog -= samples
+            self._room.notify_all()
+
+    def stop(self) -> None:
+        """Stop decoding and report nothing more; returns at once (the thread ends soon after)."""
+        with self._room:
+            self._stopped = True
+            self._room.notify_all()
         self._feed.discard()
+
+    def close(self, timeout: float = 2.0) -> None:
+        self.stop()
         self._thread.join(timeout)
         if self._thread.is_alive():
             log.error("audio decoder thread did not stop within %.1f s", timeout)
@@ -195,22 +340,54 @@ class StreamDecoder:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def unread_bytes(self) -> int:
+        """Bytes fed that the decoder has not read yet."""
+        return self._feed.unread
+
     def _run(self) -> None:
+        error = self._decode()
+        if self._stopped:
+            return  # stopped or closed: the owner has stopped listening
+        if error is None:
+            self._on_end()
+        else:
+            self._on_error(error)
+
+    def _decode(self) -> str | None:
+        """Decode to the end; None when the stream ended well, else the sentence for the user."""
         import av
 
         try:
-            with av.open(self._feed, mode="r") as container:
-                total = _decode_container(container, self._on_audio)
+            options = {"formatprobesize": str(STREAM_PROBE_BYTES)}
+            with av.open(self._feed, mode="r", options=options) as container:
+                total = _decode_container(container, self._emit, should_stop=self._is_stopped)
+        except _Stopped:
+            return None
         except _NoAudioTrack:
-            self._on_error("The stream has no audio track.")
-            return
+            return "The stream has no audio track."
         except (av.error.FFmpegError, ValueError, OSError) as exc:
             if self._bytes_in == 0:
-                self._on_end()  # the client ended before sending anything: not an error
-                return
-            self._on_error(f"The audio stream could not be decoded ({_describe(exc)}).")
-            return
+                return None  # the client ended before sending anything: not an error
+            return f"The audio stream could not be decoded ({_describe(exc)})."
         if total == 0 and self._bytes_in > 0:
-            self._on_error("The audio stream contained no decodable audio.")
-            return
-        self._on_end()
+            return "The audio stream contained no decodable audio."
+        return None
+
+    def _is_stopped(self) -> bool:
+        return self._stopped
+
+    def _emit(self, samples: np.ndarray) -> None:
+        with self._room:
+            self._backlog += samples.size
+        self._on_audio(samples)
+        self._wait_for_room()
+
+    def _wait_for_room(self) -> None:
+        """Block while the consumer has too much waiting; ``_Stopped`` once stopped meanwhile."""
+        with self._room:
+            limit = self._max_backlog
+            if limit is not None:
+                self._room.wait_for(lambda: self._stopped or self._backlog <= limit)
+            if self._stopped:
+                raise _Stopped

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,8 @@ from app.core.frontdata import FrontData
 from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
 from app.core.transcriber import StreamSettings
+
+FILE_STEP_S = 1.0  # audio between decodes of a file fed faster than real time: nobody waits per word
 
 
 async def feed_samples(
@@ -57,7 +60,7 @@ async def stream_samples(
     replaying files at the live cadence).
     """
     if step_s is None:
-        step_s = ProcessorConfig.step_s if realtime else 1.0
+        step_s = ProcessorConfig.step_s if realtime else FILE_STEP_S
     config = ProcessorConfig(
         live=realtime,
         step_s=step_s,
@@ -68,15 +71,39 @@ async def stream_samples(
         stream=StreamSettings(policy=policy),
     )
     processor = AudioProcessor(engine, config)
-    feeder = asyncio.create_task(feed_samples(processor, samples, realtime=realtime))
+    return await drive(processor, feed_samples(processor, samples, realtime=realtime), on_update)
+
+
+async def drive(
+    processor: AudioProcessor,
+    feed: Coroutine[Any, Any, None],
+    on_update: Callable[[FrontData], None] | None = None,
+) -> FrontData:
+    """Run ``feed`` into ``processor`` while reading its updates; return the final one.
+
+    A feed that fails ends the stream at once with its error (it never sends the end, so
+    waiting for the last update would wait forever), and leaving early, by error or
+    cancellation, always cleans the processor up.
+    """
     final = FrontData()
-    try:
+
+    async def read() -> None:
+        nonlocal final
         async for update in processor.results():
             final = update
             if on_update:
                 on_update(update)
+
+    feeder, reader = asyncio.ensure_future(feed), asyncio.ensure_future(read())
+    try:
+        await asyncio.wait({feeder, reader}, return_when=asyncio.FIRST_EXCEPTION)
+        for task in (feeder, reader):  # a failure first: the other may wait for it forever
+            if task.done() and task.exception() is not None:
+                raise task.exception()
         await feeder
+        await reader
     finally:
         feeder.cancel()
+        reader.cancel()
         await processor.cleanup()
     return final

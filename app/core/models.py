@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
 
 from app.paths import bundled_models_dir
+from app.private_files import copy_private, open_private, private_dir
 
 DEFAULT_MODEL = "base"
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -82,12 +82,12 @@ def _has_model_files(folder: Path) -> bool:
 def _join(pieces: list[Path], metadata: Path, target: Path, expected: int, progress: Progress | None) -> None:
     """Concatenate the halves into a temp file and rename it, so a crash never leaves half a model."""
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        private_dir(target, top=data_dir())
         for name in MODEL_FILES:
-            shutil.copyfile(metadata / name, target / name)
+            copy_private(metadata / name, target / name)
         partial = target / "model.bin.partial"
         done = 0
-        with partial.open("wb") as out:
+        with open_private(partial, "wb") as out:
             for piece in pieces:
                 with piece.open("rb") as src:
                     while block := src.read(_COPY_BLOCK):

@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder
+from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder, duration_words
 from app.core.diarization import ClusterSettings, DiarizationError, DiarizationOptions, DiarizationSettings
 from app.core.diarization_stage import DiarizationStage
 from app.core.engine import Decoded, TranscriptionEngine
@@ -26,6 +26,13 @@ from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscribe
 from app.core.translation.stage import TranslationStage, create_stage
 
 log = logging.getLogger(__name__)
+
+MAX_UNREAD_BYTES = 1 << 20
+"""Encoded input: ``process_audio`` waits while the decoder has this much still to read.
+
+Decoded audio is bounded by ``max_backlog_s``; this bounds the bytes behind it, so a client
+sending faster than the stream is transcribed is held back instead of filling memory.
+"""
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,15 @@ class ProcessorConfig:
     """
     listen_s: float = 0.1  # audio between looks at the VAD: how soon a start or pause is noticed
     max_step_s: float = 5.0  # the most audio one catch-up step takes in at once
-    max_backlog_s: float = 30.0  # process_audio waits while this much audio is unprocessed
+    max_backlog_s: float = 30.0
+    """Decoded audio waiting for the worker: past it ``process_audio`` waits, and so does the
+    decoder thread, so a few KB of FLAC holding hours of silence cannot fill memory."""
+    max_audio_s: float | None = None
+    """The most audio one stream may bring; past it the stream fails with a sentence.
+
+    None (no cap) suits local use; a server sets it, since hours of audio compress to a
+    few KB and the cost of a stream grows with its length.
+    """
     stream: StreamSettings = field(default_factory=StreamSettings)
     diarization: DiarizationOptions | None = None  # None: no speaker labels, every line is speaker 1
     target_language: str = ""  # "" = no translation
@@ -125,7 +140,7 @@ class AudioProcessor:
             self._enqueue(self._pcm.decode(chunk))
         else:
             self._stream_decoder().feed(chunk)
-        while self._pending_samples > self.config.max_backlog_s * SAMPLE_RATE and not self._finished:
+        while self._holding_back():
             self._space.clear()
             await self._space.wait()
 
@@ -139,23 +154,35 @@ class AudioProcessor:
 
     def _stream_decoder(self) -> StreamDecoder:
         if self._decoder is None:
-            loop = self._loop
-            assert loop is not None
-
-            def on_audio(samples: np.ndarray) -> None:
-                loop.call_soon_threadsafe(self._enqueue, samples)
-
-            def on_error(message: str) -> None:
-                loop.call_soon_threadsafe(self._fail, message)
-
-            def on_end() -> None:
-                loop.call_soon_threadsafe(self._mark_input_ended)
-
-            self._decoder = StreamDecoder(on_audio, on_error, on_end)
+            self._decoder = StreamDecoder(
+                on_audio=lambda samples: self._from_decoder(self._enqueue, samples),
+                on_error=lambda message: self._from_decoder(self._fail, message),
+                on_end=lambda: self._from_decoder(self._mark_input_ended),
+                max_backlog=round(self.config.max_backlog_s * SAMPLE_RATE),
+                on_read=lambda: self._from_decoder(self._space.set),
+            )
         return self._decoder
 
+    def _from_decoder(self, callback: Callable[..., None], *args: object) -> None:
+        """Run ``callback`` on the loop; dropped once the loop has closed (a stream never cleaned up)."""
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    def _holding_back(self) -> bool:
+        """Whether ``process_audio`` should wait: too much decoded audio, or too many unread bytes."""
+        if self._finished:
+            return False
+        if self._pending_samples > self.config.max_backlog_s * SAMPLE_RATE:
+            return True
+        return self._decoder is not None and self._decoder.unread_bytes > MAX_UNREAD_BYTES
+
     def _enqueue(self, samples: np.ndarray) -> None:
-        if samples.size == 0 or self._finished:
+        if samples.size == 0 or self._finished or self._error:
+            return
+        cap = self.config.max_audio_s
+        if cap is not None and self._received_samples + samples.size > cap * SAMPLE_RATE:
+            self._fail(f"This server takes at most {duration_words(cap)} of audio per stream.")
             return
         self._pending.append(samples)
         self._pending_samples += samples.size
@@ -242,6 +269,8 @@ class AudioProcessor:
             log.exception("transcription failed")
             self._error = f"Transcription failed: {exc}"
             speakers.cancel()
+        finally:
+            self._stop_decoder()
         await self._publish(finished=True)
 
     async def _run_speakers(self) -> None:
@@ -306,6 +335,8 @@ class AudioProcessor:
         self._pending = [rest] if rest.size else []
         self._pending_samples = rest.size
         self._space.set()
+        if self._decoder is not None:
+            self._decoder.consumed(taken.size)  # a decoder waiting for room may go on
         return taken
 
     def _translation_ready(self) -> None:
@@ -320,6 +351,12 @@ class AudioProcessor:
             log.warning("stream failed: %s", message)
             self._error = message
             self._audio_arrived.set()
+            self._stop_decoder()
+
+    def _stop_decoder(self) -> None:
+        """Nothing more will be taken: release a decoder thread waiting for room, and stop it."""
+        if self._decoder is not None:
+            self._decoder.stop()
 
     async def _publish(self, finished: bool = False) -> None:
         snapshot = self._core.snapshot(self.received_seconds)

@@ -7,10 +7,12 @@ import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import IO, Any
 
 from app import __version__
 from app.core.models import data_dir
 from app.paths import frozen_root, resources_dir
+from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +27,19 @@ def log_file() -> Path:
     return data_dir() / "logs" / "sayline.log"
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """The log names files and devices the user worked with: it, and each file a rollover
+    starts, is created 0600 (rotated copies keep that mode when renamed)."""
+
+    def _open(self) -> IO[Any]:
+        return open_private(Path(self.baseFilename), self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def setup_file_logging() -> Path:
     """Details go to a rotating file in the data dir; the window shows one sentence."""
     path = log_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    private_dir(path.parent, top=data_dir())
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)

@@ -20,6 +20,9 @@ from app.server.server import ServerSettings
 
 log = logging.getLogger(__name__)
 
+LOOPBACK_HOST = "127.0.0.1"  # this computer only
+LAN_HOST = "0.0.0.0"  # every IPv4 address: other computers on the network can connect
+
 
 class EngineBridge(QObject):
     model_progress = Signal(int, int)  # bytes done, total (first-run preparation)
@@ -29,7 +32,8 @@ class EngineBridge(QObject):
     update = Signal(str, object)  # source label, FrontData
     capture_state = Signal(str, str, str)  # source label, state, message
     level = Signal(str, float)  # source label, dBFS
-    server_changed = Signal(str)  # ws:// URL, or "" when stopped
+    server_changed = Signal(str)  # ws:// URL (with ?token= when one is needed), or "" when stopped
+    server_failed = Signal()  # the server did not start; `error` says why
     error = Signal(str)  # one sentence for the user
     pair_installed = Signal(object)  # InstalledPair
     pairs_available = Signal(list)  # [AvailablePair] from Argos's index
@@ -44,7 +48,7 @@ class EngineBridge(QObject):
             on_level=self.level.emit,
         )
 
-    def _watch(self, future: Future, on_success=None) -> None:
+    def _watch(self, future: Future, on_success=None, on_failure=None) -> None:
         """Report a failure as a sentence; the GUI thread never blocks on ``future``."""
 
         def done(f: Future) -> None:
@@ -54,6 +58,8 @@ class EngineBridge(QObject):
             if exc is not None:
                 log.error("engine call failed: %s", exc, exc_info=exc)
                 self.error.emit(str(exc) or exc.__class__.__name__)
+                if on_failure is not None:
+                    on_failure()
             elif on_success is not None:
                 on_success(f.result())
 
@@ -91,9 +97,23 @@ class EngineBridge(QObject):
         future = self.host.submit(self.host.download_pair(pair, self.download_progress.emit))
         self._watch(future, self.pair_installed.emit)
 
-    def start_server(self, port: int, diarization: DiarizationOptions | None = None) -> None:
-        future = self.host.submit(self.host.start_server(ServerSettings(port=port, diarization=diarization)))
-        self._watch(future, self.server_changed.emit)
+    def start_server(
+        self,
+        port: int,
+        diarization: DiarizationOptions | None = None,
+        *,
+        lan: bool = False,
+        allowed_origins: tuple[str, ...] = (),
+    ) -> None:
+        """Loopback only unless ``lan``; off loopback the server makes up a token, as for the CLI."""
+        settings = ServerSettings(
+            host=LAN_HOST if lan else LOOPBACK_HOST,
+            port=port,
+            diarization=diarization,
+            allowed_origins=tuple(allowed_origins),
+        )
+        future = self.host.submit(self.host.start_server(settings))
+        self._watch(future, self.server_changed.emit, self.server_failed.emit)
 
     def stop_server(self) -> None:
         self._watch(self.host.submit(self.host.stop_server()), lambda _: self.server_changed.emit(""))

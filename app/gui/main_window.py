@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListView,
     QMainWindow,
     QMenu,
@@ -32,7 +34,7 @@ from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
 from app.gui.overlay_settings import OverlaySettingsDialog
-from app.gui.settings import Settings, save_settings
+from app.gui.settings import Settings, parse_origins, save_settings
 from app.gui.transcript_view import TranscriptModel
 from app.gui.translation_choices import translation_targets
 from app.live import LiveSource, Translation
@@ -51,6 +53,25 @@ POLICY_LABELS = {"localagreement": "LocalAgreement (default)", "alignatt": "Alig
 MEETING_LABELS = ("You", "Others")
 OVERLAY_TRANSLATION = {"both": "Original and translation", "translation": "Translation only",
                        "original": "Original only"}
+LAN_TIP = (
+    "Let other computers on the network connect. The server then listens on every address and "
+    "makes up an access token: clients need the token in the URL (Copy URL and Copy page link "
+    "include it)."
+)
+ORIGINS_TIP = (
+    "Web pages besides the server's own that may connect, separated by spaces or commas, e.g. "
+    "chrome-extension://ID for WhisperLiveKit's Chrome extension. Other pages are refused."
+)
+
+
+def page_link(asr_url: str) -> str:
+    """The caption page for a ``ws://host:port/asr`` address, keeping its ``?token=``.
+
+    The page passes its own token on to ``/asr``, so a shared link must keep the query.
+    """
+    parts = urlsplit(asr_url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, "/", parts.query, ""))
 
 
 def app_icon() -> QIcon:
@@ -180,24 +201,8 @@ class MainWindow(QMainWindow):
         self.click_through_check.setChecked(self.settings.click_through)
         self.click_through_check.toggled.connect(self.overlay.set_click_through)
         actions.addWidget(self.click_through_check)
-        actions.addSpacing(16)
-        self.server_check = QCheckBox("Local server", objectName="serverCheck")
-        self.server_check.toggled.connect(self.set_server_enabled)
-        actions.addWidget(self.server_check)
-        self.port_spin = QSpinBox(minimum=1024, maximum=65535, value=self.settings.server_port)
-        actions.addWidget(self.port_spin)
-        self.server_url = QLabel("off", objectName="serverUrl")
-        self.server_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        actions.addWidget(self.server_url)
-        self.copy_url = QPushButton("Copy URL")
-        self.copy_url.setEnabled(False)
-        self.copy_url.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.server_url.text()))
-        actions.addWidget(self.copy_url)
-        self.copy_page = QPushButton("Copy page link")
-        self.copy_page.setEnabled(False)
-        self.copy_page.clicked.connect(self._copy_page_link)
-        actions.addWidget(self.copy_page)
         layout.addLayout(actions)
+        layout.addLayout(self._build_server_row())
 
         self.progress = QProgressBar(maximumWidth=220)
         self.progress.setVisible(False)
@@ -207,6 +212,52 @@ class MainWindow(QMainWindow):
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         self._shortcuts()
+
+    def _build_server_row(self) -> QHBoxLayout:
+        """The local server on a row of its own: a token-bearing address would not fit beside the rest."""
+        row = QHBoxLayout()
+        self._server_address = ""  # the ws:// URL while the server runs
+        self._origins_error = ""  # the banner's text when it complains about the allowed origins
+        self.server_check = QCheckBox("Local server", objectName="serverCheck")
+        self.server_check.setToolTip("Serve live captions over WebSocket (/asr) and as a web page")
+        self.server_check.toggled.connect(self.set_server_enabled)
+        row.addWidget(self.server_check)
+        self.port_spin = QSpinBox(minimum=1024, maximum=65535, value=self.settings.server_port)
+        self.port_spin.setToolTip("Port")
+        row.addWidget(self.port_spin)
+        self.lan_check = QCheckBox("Other devices", objectName="serverLanCheck")
+        self.lan_check.setChecked(self.settings.server_lan)
+        self.lan_check.setToolTip(LAN_TIP)
+        self.lan_check.toggled.connect(lambda on: self._option_changed("server_lan", on))
+        row.addWidget(self.lan_check)
+        row.addSpacing(8)
+        self.origins_label = QLabel("Allowed origins")
+        self.origins_label.setToolTip(ORIGINS_TIP)
+        row.addWidget(self.origins_label)
+        self.origins_edit = QLineEdit(objectName="originsEdit")
+        self._show_origins(self.settings.server_allowed_origins)
+        # The label names the field; the placeholder shows the form (the tooltip says the rest).
+        hint = "chrome-extension://…, https://…"
+        self.origins_edit.setPlaceholderText(hint)
+        self.origins_edit.setToolTip(ORIGINS_TIP)
+        self.origins_edit.setMinimumWidth(self.origins_edit.fontMetrics().horizontalAdvance(hint) + 24)
+        self.origins_edit.editingFinished.connect(self._commit_origins)
+        row.addWidget(self.origins_edit, 1)
+        row.addSpacing(16)
+        # Read-only text rather than a label: a long address scrolls instead of widening the window.
+        self.server_url = QLineEdit(objectName="serverUrl", readOnly=True)
+        self.server_url.setPlaceholderText("off")
+        self.server_url.setMinimumWidth(160)
+        row.addWidget(self.server_url, 2)
+        self.copy_url = QPushButton("Copy URL")
+        self.copy_url.setEnabled(False)
+        self.copy_url.clicked.connect(lambda: QGuiApplication.clipboard().setText(self._server_address))
+        row.addWidget(self.copy_url)
+        self.copy_page = QPushButton("Copy page link")
+        self.copy_page.setEnabled(False)
+        self.copy_page.clicked.connect(self._copy_page_link)
+        row.addWidget(self.copy_page)
+        return row
 
     def _build_translation_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -320,6 +371,7 @@ class MainWindow(QMainWindow):
         self.bridge.capture_state.connect(self._on_capture_state)
         self.bridge.level.connect(lambda _label, dbfs: self.level_meter.setValue(int(max(-60.0, dbfs))))
         self.bridge.server_changed.connect(self._on_server_changed)
+        self.bridge.server_failed.connect(lambda: self.server_check.setChecked(False))
         self.bridge.error.connect(self._on_engine_error)
         self.bridge.pair_installed.connect(self._on_pair_installed)
         self.bridge.pairs_available.connect(self._choose_download)
@@ -477,22 +529,56 @@ class MainWindow(QMainWindow):
     # -- server -----------------------------------------------------------------------
 
     def set_server_enabled(self, enabled: bool) -> None:
+        """Start or stop the server; it never starts with an allowed origin that is not one."""
+        if enabled and not self._commit_origins():
+            with QSignalBlocker(self.server_check):
+                self.server_check.setChecked(False)
+            return
         self._option_changed("server_enabled", enabled)
-        self.port_spin.setEnabled(not enabled)
+        for widget in (self.port_spin, self.lan_check, self.origins_label, self.origins_edit):
+            widget.setEnabled(not enabled)  # they take effect at the next start
         if enabled:
             self._option_changed("server_port", self.port_spin.value())
-            self.bridge.start_server(self.port_spin.value(), self._diarization())
+            self.bridge.start_server(
+                self.port_spin.value(),
+                self._diarization(),
+                lan=self.settings.server_lan,
+                allowed_origins=self.settings.server_allowed_origins,
+            )
         else:
             self.bridge.stop_server()
 
+    def _commit_origins(self) -> bool:
+        """Keep the field's origins when all are valid; otherwise say which entry is not one."""
+        try:
+            origins = parse_origins(self.origins_edit.text())
+        except ValueError as exc:
+            self._origins_error = f"Allowed origins: {exc}"
+            self.show_error(self._origins_error)
+            return False
+        if self._origins_error and self.error_banner.text() == self._origins_error:
+            self.hide_error()  # only our own complaint: another error stays until dealt with
+        self._show_origins(origins)
+        self._option_changed("server_allowed_origins", origins)
+        return True
+
+    def _show_origins(self, origins: tuple[str, ...]) -> None:
+        self.origins_edit.setText(" ".join(origins))
+        self.origins_edit.setCursorPosition(0)  # the first origin, not the tail of the last one
+
     def _on_server_changed(self, url: str) -> None:
-        self.server_url.setText(url or "off")
+        self._server_address = url
+        self.server_url.setText(url)
+        self.server_url.setCursorPosition(0)  # the start (scheme and host) is what a glance needs
+        self.server_url.setToolTip(url)
         self.copy_url.setEnabled(bool(url))
         self.copy_page.setEnabled(bool(url))
+        if "token=" in url:
+            message = "Other devices can connect: clients need the token in the URL."
+            self.statusBar().showMessage(message, 8000)
 
     def _copy_page_link(self) -> None:
-        url = self.server_url.text()
-        QGuiApplication.clipboard().setText(url.replace("ws://", "http://").removesuffix("asr"))
+        QGuiApplication.clipboard().setText(page_link(self._server_address))
 
     # -- speakers ---------------------------------------------------------------------
 

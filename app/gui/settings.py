@@ -26,6 +26,7 @@ import platformdirs
 
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation.base import BACKENDS
+from app.private_files import private_dir
 
 APP_NAME = "Sayline"
 FILE_NAME = "settings.json"
@@ -38,6 +39,7 @@ OVERLAY_LINES_RANGE = (1, 4)
 FONT_SIZE_RANGE = (12, 96)
 OPACITY_RANGE = (0.0, 1.0)
 PORT_RANGE = (1024, 65535)
+ORIGIN_EXAMPLE = "chrome-extension://ID"
 
 Rect = list[int]  # [x, y, w, h] in screen coordinates
 
@@ -140,6 +142,59 @@ def _speaker_names(value: Any) -> dict[str, str]:
     return cleaned
 
 
+# scheme://host[:port] as a browser sends it in Origin: a name, an IPv4 or a bracketed IPv6, no path.
+_ORIGIN_RE = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>[a-z0-9._~-]+|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?",
+    re.IGNORECASE,
+)
+
+
+def _clean_origin(entry: str) -> str | None:
+    """``entry`` the way the server compares origins (lower case, no trailing slash), or None.
+
+    Only real origins pass: ``*`` would let every web page the user opens drive the server,
+    and a path or query never appears in a browser's Origin header, so one is a mistake.
+    """
+    text = entry.strip().removesuffix("/")
+    match = _ORIGIN_RE.fullmatch(text)
+    if match is None or (match["port"] is not None and not 1 <= int(match["port"]) <= 65535):
+        return None
+    return text.lower()
+
+
+def _origin_problem(entry: str) -> str:
+    shown = entry if len(entry) <= 80 else entry[:79] + "…"  # a pasted page of text stays one line
+    return f"{shown!r} is not an origin: write scheme://host[:port] without a path, like {ORIGIN_EXAMPLE}"
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """The origins in a space- or comma-separated field, cleaned and without repeats.
+
+    Raises ValueError naming the first entry that is not an origin, as one sentence for the user.
+    """
+    origins: dict[str, None] = {}
+    for entry in re.split(r"[\s,]+", text.strip()):
+        if not entry:
+            continue
+        cleaned = _clean_origin(entry)
+        if cleaned is None:
+            raise ValueError(_origin_problem(entry) + ".")
+        origins[cleaned] = None
+    return tuple(origins)
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(entry, str) for entry in value):
+        raise ValueError(f"must be a list of origins like {ORIGIN_EXAMPLE}")
+    cleaned: dict[str, None] = {}
+    for entry in value:
+        origin = _clean_origin(entry)
+        if origin is None:
+            raise ValueError("must hold only origins; " + _origin_problem(entry))
+        cleaned[origin] = None
+    return tuple(cleaned)
+
+
 def _qt_state(value: Any) -> str | None:
     """Qt's saveGeometry() bytes, base64-encoded so they fit in JSON."""
     if value is None:
@@ -171,6 +226,8 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "overlay_geometry": _geometry_map,
     "server_enabled": _flag,
     "server_port": _whole(*PORT_RANGE),
+    "server_lan": _flag,
+    "server_allowed_origins": _origins,
     "speaker_names": _speaker_names,
     "diarization": _flag,
     "target_language": _text(allow_empty=True),
@@ -208,6 +265,10 @@ class Settings:
     overlay_geometry: dict[str, Rect] = field(default_factory=dict)
     server_enabled: bool = False
     server_port: int = 8000
+    # Other computers may connect: the server listens on every address and always wants a token.
+    server_lan: bool = False
+    # Web pages besides the server's own that may connect, e.g. a browser extension's.
+    server_allowed_origins: tuple[str, ...] = ()
     speaker_names: dict[str, str] = field(default_factory=dict)  # {"1": "Dana"}
     diarization: bool = False  # tell speakers apart (Speaker 1, 2…); needs torch
     target_language: str = ""  # "": captions are not translated
@@ -313,11 +374,16 @@ def _from_dict(data: dict[str, Any], path: Path) -> tuple[Settings, str | None]:
 def save_settings(settings: Settings, path: str | os.PathLike[str] | None = None) -> Path:
     """Write the settings atomically (temp file, fsync, replace): a crash leaves old or new, never half.
 
+    The file is 0600 (mkstemp creates it so) and Sayline's config folder 0700: settings are private.
     Raises OSError when the folder cannot be written; the caller turns that into a sentence.
     Returns the path written.
     """
-    path = Path(path) if path is not None else settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        path = settings_path()
+        private_dir(path.parent)  # Sayline's own config folder; a caller's folder is left as it is
+    else:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": FORMAT_VERSION, **settings.to_dict()}, indent=2, ensure_ascii=False)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

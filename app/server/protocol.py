@@ -6,10 +6,9 @@ that every rule is unit-tested without a server; ``session.py`` only moves frame
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from app.core.frontdata import FrontData
 from app.core.languages import LanguageError, validate_language
@@ -20,6 +19,8 @@ MODES = ("full", "diff")
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_TRY_AGAIN_LATER = 1013
+MAX_CLOSE_REASON_BYTES = 123  # what fits in a close frame after its 2-byte code
 READY_TO_STOP: dict[str, str] = {"type": "ready_to_stop"}
 
 
@@ -48,23 +49,21 @@ def _single(query: dict[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
-def check_token(query: dict[str, list[str]], expected: str | None) -> None:
-    """Compare in constant time, so response timing reveals nothing about the token."""
-    if expected is None:
-        return
-    given = _single(query, "token") or ""
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ProtocolError(CLOSE_UNAUTHORIZED, "")
+def close_reason(text: str) -> str:
+    """``text`` cut to what a close frame carries: 123 bytes of UTF-8, never half a character."""
+    data = text.encode("utf-8")
+    if len(data) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return data[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
 
 
-def parse_session(path: str, *, token: str | None, multilingual: bool) -> SessionParams:
-    """The session a connection asks for, or ProtocolError (4401 first, then 4400).
+def parse_session(query_string: str, *, multilingual: bool) -> SessionParams:
+    """The session a connection's query asks for, or ProtocolError (4400).
 
     A target language is checked here only as a code; whether an installed translator can
     reach it is the session's question (it needs the engine and the installed pairs).
     """
-    query = parse_qs(urlsplit(path).query, keep_blank_values=True)
-    check_token(query, token)
+    query = parse_qs(query_string, keep_blank_values=True)
     language = _single(query, "language")
     if language is not None:
         try:

@@ -6,10 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.core.diarization import DiarizationOptions
 from app.core.engine import TranscriptionEngine
@@ -18,40 +17,79 @@ from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
 from app.core.transcriber import StreamSettings
 from app.core.translation.base import TranslationError
+from app.server.limits import ServerLimits, Slots
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
+    CLOSE_TRY_AGAIN_LATER,
+    CLOSE_UNAUTHORIZED,
     CLOSE_UNSUPPORTED_DATA,
     READY_TO_STOP,
     ProtocolError,
     SessionParams,
     UpdateEncoder,
+    close_reason,
     config_message,
     parse_session,
 )
 
 log = logging.getLogger(__name__)
 
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY_VIOLATION = 1008
+
 
 @dataclass(frozen=True)
 class SessionOptions:
     pcm_input: bool
-    token: str | None
     diarization: DiarizationOptions | None = None
     target_language: str = ""  # the server's default; a client's ?target_language= overrides it
     translator: str = "auto"
     policy: str = DEFAULT_POLICY
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
 
-async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: SessionOptions) -> None:
-    peer = ws.remote_address
+class ClientGone(Exception):
+    """The client closed or vanished; nothing more can be sent to it."""
+
+
+async def serve_asr(
+    ws: WebSocket,
+    engine: TranscriptionEngine,
+    options: SessionOptions,
+    slots: Slots,
+    token_ok: bool,
+    stopping: asyncio.Event,
+) -> None:
+    """The whole session; the caller has checked Host and Origin, ``token_ok`` says the rest."""
+    await ws.accept()
+    peer = ws.client
+    if not token_ok:
+        await _close(ws, CLOSE_UNAUTHORIZED, "")
+        log.info("refused %s: wrong or missing token", peer)
+        return
+    if not slots.try_acquire():
+        busy = f"The server is busy: it takes {slots.capacity} streams at once. Try again later."
+        await _close(ws, CLOSE_TRY_AGAIN_LATER, busy)
+        log.info("refused %s: %d sessions already open", peer, slots.capacity)
+        return
     try:
-        params = parse_session(ws.request.path, token=options.token, multilingual=engine.is_multilingual)
+        await _run_session(ws, engine, options, stopping)
+    finally:
+        slots.release()
+
+
+async def _run_session(
+    ws: WebSocket, engine: TranscriptionEngine, options: SessionOptions, stopping: asyncio.Event
+) -> None:
+    peer = ws.client
+    try:
+        params = parse_session(ws.url.query, multilingual=engine.is_multilingual)
         processor = _open_processor(engine, options, params)
     except ProtocolError as refused:
-        if refused.code == CLOSE_BAD_REQUEST:
-            error = FrontData(status=STATUS_ERROR, error=str(refused))
-            await ws.send(json.dumps(error.to_dict()))
-        await ws.close(refused.code, str(refused)[:120])
+        with contextlib.suppress(ClientGone):
+            if refused.code == CLOSE_BAD_REQUEST:
+                await _send(ws, FrontData(status=STATUS_ERROR, error=str(refused)).to_dict())
+            await _close(ws, refused.code, str(refused))
         log.info("refused %s: %s %s", peer, refused.code, refused)
         return
 
@@ -62,19 +100,21 @@ async def serve_asr(ws: ServerConnection, engine: TranscriptionEngine, options: 
     )
     sender = asyncio.create_task(_send_updates(ws, processor, encoder))
     try:
-        await ws.send(json.dumps(config_message(options.pcm_input, params.mode)))
-        await _receive_audio(ws, processor, sender)
+        await _send(ws, config_message(options.pcm_input, params.mode))
+        if not await _receive_audio(ws, processor, sender, options.limits.session_idle_s, stopping):
+            await _close(ws, CLOSE_GOING_AWAY, "The server is stopping.")
+            return
         final = await sender
         if final.status == STATUS_ERROR:
-            await ws.close(CLOSE_UNSUPPORTED_DATA, "undecodable audio")
+            await _close(ws, CLOSE_UNSUPPORTED_DATA, final.error)
         else:
-            await ws.send(json.dumps(READY_TO_STOP))
-            await ws.close(1000)
-    except ConnectionClosed:
+            await _send(ws, READY_TO_STOP)
+            await _close(ws, 1000, "")
+    except ClientGone:
         log.info("client %s went away", peer)
     finally:
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+        with contextlib.suppress(asyncio.CancelledError, ClientGone):
             await sender
         await processor.cleanup()
         log.info("session from %s cleaned up", peer)
@@ -92,6 +132,7 @@ def _open_processor(
         diarization=options.diarization,
         target_language=options.target_language if params.target_language is None else params.target_language,
         translator=options.translator,
+        max_audio_s=options.limits.max_session_audio_s,
     )
     try:
         return AudioProcessor(engine, config)
@@ -99,35 +140,70 @@ def _open_processor(
         raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
 
 
-async def _receive_audio(ws: ServerConnection, processor: AudioProcessor, sender: asyncio.Task) -> None:
-    """Feed binary frames until the empty one, or until the stream failed on its own."""
-    async for frame in _frames_until_sender_stops(ws, sender):
-        if isinstance(frame, str):
-            log.info("ignoring a text frame from %s", ws.remote_address)
-            continue
-        await processor.process_audio(bytes(frame))
-        if not frame:
-            return
+async def _receive_audio(
+    ws: WebSocket, processor: AudioProcessor, sender: asyncio.Task, idle_s: float, stopping: asyncio.Event
+) -> bool:
+    """Feed binary frames until the empty one, or the stream failed on its own; False: stopping.
+
+    Raises ClientGone when the client left, or sent nothing for ``idle_s`` (it is closed).
+    """
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        while not sender.done():
+            receive = asyncio.ensure_future(ws.receive())
+            done, _ = await asyncio.wait(
+                {receive, sender, stop}, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if receive not in done:
+                receive.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await receive
+                if stop in done:
+                    return False
+                if not done:
+                    await _close(ws, CLOSE_POLICY_VIOLATION, f"No audio for {idle_s:.0f} s.")
+                    log.info("closed %s: no audio for %.0f s", ws.client, idle_s)
+                    raise ClientGone
+                return True
+            message = receive.result()
+            if message["type"] == "websocket.disconnect":
+                raise ClientGone
+            frame = message.get("bytes")
+            if frame is None:
+                log.info("ignoring a text frame from %s", ws.client)
+                continue
+            feeding = asyncio.ensure_future(processor.process_audio(frame))  # may wait for room
+            await asyncio.wait({feeding, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not feeding.done():
+                feeding.cancel()
+                return False
+            feeding.result()
+            if not frame:
+                return True
+        return True
+    finally:
+        stop.cancel()
 
 
-async def _frames_until_sender_stops(ws: ServerConnection, sender: asyncio.Task):
-    """Yield frames; stop early when the stream ended on its own (an undecodable stream)."""
-    while not sender.done():
-        receive = asyncio.ensure_future(ws.recv())
-        done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
-        if receive not in done:
-            receive.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await receive
-            return
-        yield receive.result()
-
-
-async def _send_updates(ws: ServerConnection, processor: AudioProcessor, encoder: UpdateEncoder) -> FrontData:
+async def _send_updates(ws: WebSocket, processor: AudioProcessor, encoder: UpdateEncoder) -> FrontData:
     final = FrontData()
     async for update in processor.results():
         final = update
         message = encoder.encode(update)
         if message is not None:
-            await ws.send(json.dumps(message))
+            await _send(ws, message)
     return final
+
+
+async def _send(ws: WebSocket, message: dict) -> None:
+    try:
+        await ws.send_text(json.dumps(message))
+    except (WebSocketDisconnect, OSError, RuntimeError) as exc:  # RuntimeError: already closed
+        raise ClientGone from exc
+
+
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
+    try:
+        await ws.close(code, close_reason(reason))
+    except (WebSocketDisconnect, OSError, RuntimeError) as exc:
+        raise ClientGone from exc

@@ -1,88 +1,50 @@
-"""``POST /v1/audio/transcriptions`` (OpenAI-compatible) on the WebSocket server's port.
+"""``POST /v1/audio/transcriptions`` (OpenAI-compatible): a form with a file in, a transcript out.
 
-websockets' server reads only GET requests without a body, so the connection class below
-looks at the first request line: a POST is read here (head, then a Content-Length body,
-both bounded) and answered directly; anything else goes to websockets untouched.
+The body is read through :class:`BodyReader` (size, idle gap, rate and deadline) into
+python-multipart's streaming parser, which spools the file to a temporary file instead of
+holding the whole body and its parse in memory. Decoding runs off the event loop with a cap on
+the audio it may produce, straight into the stream (never the whole file's audio at once),
+and the work is cancelled when the client leaves or the server stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.parser
-import email.policy
+import contextlib
 import http
 import json
 import logging
-from dataclasses import dataclass
+import threading
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
+import numpy as np
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import Response
 
-from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_bytes
+from app.core.decoding import AudioDecodeError, AudioTooLongError, decode_into, float_to_pcm16
 from app.core.engine import TranscriptionEngine
-from app.core.feed import stream_samples
+from app.core.feed import FILE_STEP_S, drive
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError, validate_language
-from app.server.routes import json_response, response, text_response
+from app.core.processor import AudioProcessor, ProcessorConfig
+from app.server.limits import MIB, BodyError, BodyReader, ServerLimits
+from app.server.routes import PRIVATE_HEADERS, error_response
 from app.transcript.export import to_srt, to_txt, to_vtt
 
 log = logging.getLogger(__name__)
 
 UPLOAD_PATH = "/v1/audio/transcriptions"
-MAX_HEAD_BYTES = 16 * 1024
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-HEAD_TIMEOUT_S = 10.0
-BODY_IDLE_TIMEOUT_S = 30.0
 RESPONSE_FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
+MAX_TEXT_FIELD_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 16
 
 
 class UploadError(Exception):
-    def __init__(self, status: http.HTTPStatus, message: str) -> None:
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-
-def parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
-    try:
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _version = lines[0].split(" ", 2)
-        headers = {}
-        for line in lines[1:]:
-            if line:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-    except ValueError:
-        raise UploadError(http.HTTPStatus.BAD_REQUEST, "Malformed HTTP request.") from None
-    return method, path, headers
-
-
-def parse_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
-    """multipart/form-data fields as name -> (filename or None, raw bytes)."""
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise UploadError(http.HTTPStatus.BAD_REQUEST, "Send the audio as multipart/form-data.")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body
-    )
-    if not message.is_multipart():
-        raise UploadError(http.HTTPStatus.BAD_REQUEST, "The multipart body could not be parsed.")
-    fields: dict[str, tuple[str | None, bytes]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            fields[str(name)] = (part.get_filename(), part.get_payload(decode=True) or b"")
-    return fields
-
-
-def _text_field(fields: dict[str, tuple[str | None, bytes]], name: str, default: str) -> str:
-    return fields[name][1].decode("utf-8", "replace").strip() if name in fields else default
 
 
 def render(update: FrontData, response_format: str, language: str, duration: float) -> tuple[bytes, str]:
@@ -108,127 +70,142 @@ def render(update: FrontData, response_format: str, language: str, duration: flo
     return json.dumps(payload, ensure_ascii=False).encode(), "application/json"
 
 
-async def transcribe_upload(engine: TranscriptionEngine, request: HttpRequest) -> tuple[bytes, str]:
-    fields = parse_form(request.headers.get("content-type", ""), request.body)
-    if "file" not in fields:
+def _text_field(form: Any, name: str, default: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else default
+
+
+async def read_form(request: Request, limits: ServerLimits) -> Any:
+    """The multipart form, read within the body limits; files are spooled, not held."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        raise UploadError(http.HTTPStatus.BAD_REQUEST, "Send the audio as multipart/form-data.")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.max_upload_bytes:
+        too_large = http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        raise UploadError(too_large, f"Uploads are limited to {limits.max_upload_bytes // MIB} MiB.")
+    reader = BodyReader(request.receive, limits, asyncio.get_running_loop().time)
+    parser = MultiPartParser(
+        request.headers, reader.chunks(),
+        max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_TEXT_FIELD_BYTES,
+    )
+    try:
+        return await parser.parse()
+    except BodyError as exc:
+        raise UploadError(exc.status, str(exc)) from None
+    except MultiPartException as exc:
+        raise UploadError(http.HTTPStatus.BAD_REQUEST, f"The form could not be read: {exc.message}") from None
+
+
+async def feed_upload(processor: AudioProcessor, upload: UploadFile, max_seconds: float) -> None:
+    """Decode the spooled upload on its own thread straight into ``processor``.
+
+    Each block waits until the processor has room (its backlog is bounded), so an upload
+    that decodes to hours holds seconds of audio in memory. The thread is not
+    ``asyncio.to_thread``'s: a process waits for those at exit, and this one must stop at the
+    next packet once the client leaves or the server stops.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+    stop = threading.Event()
+
+    def deliver(samples: np.ndarray) -> None:
+        pcm = float_to_pcm16(samples)
+        asyncio.run_coroutine_threadsafe(processor.process_audio(pcm), loop).result()
+
+    def work() -> None:
+        try:
+            upload.file.seek(0)
+            label = upload.filename or "the upload"
+            result: Any = decode_into(upload.file, label, deliver, max_seconds, stop.is_set)
+        except BaseException as exc:  # handed to the loop, raised there
+            result = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
+            loop.call_soon_threadsafe(_settle, done, result)
+
+    threading.Thread(target=work, name="sayline-upload-decoder", daemon=True).start()
+    try:
+        await done
+    finally:
+        stop.set()
+    await processor.process_audio(b"")
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+async def transcribe_form(engine: TranscriptionEngine, form: Any, limits: ServerLimits) -> tuple[bytes, str]:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
         raise UploadError(http.HTTPStatus.BAD_REQUEST, "The form needs a 'file' field with the audio.")
-    response_format = _text_field(fields, "response_format", "json")
+    response_format = _text_field(form, "response_format", "json")
     if response_format not in RESPONSE_FORMATS:
         raise UploadError(
             http.HTTPStatus.BAD_REQUEST, f"response_format must be one of {', '.join(RESPONSE_FORMATS)}."
         )
     try:
-        language = validate_language(_text_field(fields, "language", "") or None, engine.is_multilingual)
+        language = validate_language(_text_field(form, "language", "") or None, engine.is_multilingual)
     except LanguageError as exc:
         raise UploadError(http.HTTPStatus.BAD_REQUEST, str(exc)) from None
-    filename, data = fields["file"]
+    processor = AudioProcessor(engine, ProcessorConfig(live=False, step_s=FILE_STEP_S, language=language))
     try:
-        samples = await asyncio.to_thread(decode_bytes, data, filename or "the upload")
+        final = await drive(processor, feed_upload(processor, upload, limits.max_upload_audio_s))
+    except AudioTooLongError as exc:
+        raise UploadError(http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(exc)) from None
     except AudioDecodeError as exc:
         raise UploadError(http.HTTPStatus.UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
-    final = await stream_samples(engine, samples, language=language)
     if final.status == STATUS_ERROR:
         raise UploadError(http.HTTPStatus.INTERNAL_SERVER_ERROR, final.error)
     detected = next((line.detected_language for line in final.lines if line.detected_language), "")
-    return render(final, response_format, language or detected, len(samples) / SAMPLE_RATE)
+    return render(final, response_format, language or detected, processor.received_seconds)
 
 
-class UploadAwareConnection(ServerConnection):
-    """A websockets connection that answers a POST upload itself instead of failing it."""
-
-    engine: TranscriptionEngine  # set on the subclass made by :func:`connection_class`
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._head = bytearray()
-        self._body = bytearray()
-        self._is_upload = False
-        self._sniffed: asyncio.Future[None] = self.loop.create_future()
-        self._body_event = asyncio.Event()
-
-    def data_received(self, data: bytes) -> None:
-        if self._is_upload:
-            self._body += data
-            self._body_event.set()
+async def _client_gone(request: Request) -> None:
+    """Returns once the client has hung up (the body is read by then, so only that can come)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
             return
-        if self._sniffed.done():
-            super().data_received(data)
-            return
-        self._head += data
-        end = self._head.find(b"\r\n\r\n")
-        if end < 0 and len(self._head) < MAX_HEAD_BYTES:
-            return
-        buffered, self._head = bytes(self._head), bytearray()
-        if buffered.startswith(b"POST ") and end >= 0:
-            self._is_upload = True
-            self._head, self._body = bytearray(buffered[: end + 4]), bytearray(buffered[end + 4:])
-            self._body_event.set()
-        self._sniffed.set_result(None)
-        if not self._is_upload:
-            super().data_received(buffered)
 
-    async def handshake(self, *args: Any, **kwargs: Any) -> None:
-        sniff = asyncio.ensure_future(asyncio.shield(self._sniffed))
-        await asyncio.wait(
-            {sniff, self.connection_lost_waiter}, timeout=HEAD_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
-        )
-        sniff.cancel()
-        if not self._sniffed.done():
-            self.transport.abort()
-            return
-        if not self._is_upload:
-            async with asyncio.timeout(HEAD_TIMEOUT_S):
-                await super().handshake(*args, **kwargs)
-            return
-        await self._answer_upload()
 
-    async def _answer_upload(self) -> None:
+async def answer_upload(
+    engine: TranscriptionEngine, request: Request, limits: ServerLimits, stopping: asyncio.Event
+) -> Response:
+    """The whole exchange; the transcription stops as soon as the client hangs up or we stop."""
+    try:
+        form = await read_form(request, limits)
+    except UploadError as exc:
+        log.info("upload refused: %s", exc)
+        return error_response(exc.status, str(exc))
+    try:
+        work = asyncio.create_task(transcribe_form(engine, form, limits))
+        gone = asyncio.create_task(_client_gone(request))
+        stop = asyncio.create_task(stopping.wait())
         try:
-            request = await self._read_upload()
-            if request.path.split("?")[0] != UPLOAD_PATH:
-                raise UploadError(http.HTTPStatus.NOT_FOUND, "Only /v1/audio/transcriptions takes POST.")
-            body, content_type = await transcribe_upload(self.engine, request)
-            reply = response(http.HTTPStatus.OK, body, content_type)
+            await asyncio.wait({work, gone, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (work, gone, stop):
+                task.cancel()
+        if not work.done() or work.cancelled():
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            if stopping.is_set():
+                return error_response(http.HTTPStatus.SERVICE_UNAVAILABLE, "The server is stopping.")
+            log.info("upload abandoned by the client; its transcription was stopped")
+            return error_response(http.HTTPStatus.BAD_REQUEST, "The client went away.")
+        try:
+            body, content_type = work.result()
         except UploadError as exc:
             log.info("upload refused: %s", exc)
-            error = {"error": {"message": str(exc), "type": "invalid_request_error"}}
-            reply = json_response(error, exc.status)
+            return error_response(exc.status, str(exc))
         except Exception:
             log.exception("upload failed")
-            reply = text_response(http.HTTPStatus.INTERNAL_SERVER_ERROR, "Transcription failed.\n")
-        await self._write_and_close(reply.serialize())
-
-    async def _read_upload(self) -> HttpRequest:
-        method, path, headers = parse_head(bytes(self._head[:-4]))
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            raise UploadError(http.HTTPStatus.LENGTH_REQUIRED, "Send a Content-Length, not chunks.")
-        try:
-            length = int(headers.get("content-length", ""))
-        except ValueError:
-            raise UploadError(http.HTTPStatus.LENGTH_REQUIRED, "A Content-Length header is needed.") from None
-        if length > MAX_UPLOAD_BYTES:
-            limit = MAX_UPLOAD_BYTES // 2**20
-            too_large = http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-            raise UploadError(too_large, f"Uploads are limited to {limit} MiB.")
-        while len(self._body) < length:
-            self._body_event.clear()
-            try:
-                async with asyncio.timeout(BODY_IDLE_TIMEOUT_S):
-                    await self._body_event.wait()
-            except TimeoutError:
-                raise UploadError(http.HTTPStatus.REQUEST_TIMEOUT, "The upload stalled.") from None
-        return HttpRequest(method, path, headers, bytes(self._body[:length]))
-
-    async def _write_and_close(self, data: bytes) -> None:
-        """Flush before closing: websockets aborts the transport once this handshake returns."""
-        if self.transport.is_closing():
-            return
-        self.transport.write(data)
-        deadline = self.loop.time() + 30
-        while self.transport.get_write_buffer_size() and self.loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        self.transport.close()
-
-
-def connection_class(engine: TranscriptionEngine) -> type[UploadAwareConnection]:
-    return type("SaylineConnection", (UploadAwareConnection,), {"engine": engine})
+            return error_response(http.HTTPStatus.INTERNAL_SERVER_ERROR, "Transcription failed.")
+        return Response(body, http.HTTPStatus.OK, PRIVATE_HEADERS, media_type=content_type)
+    finally:
+        await form.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.core.frontdata import FrontData, Line
 from app.core.models import data_dir
+from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,13 @@ class SessionRecord:
         self._log = None
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = log_path.open("a", encoding="utf-8")
+            self._log = open_private(log_path, "a", encoding="utf-8")  # a transcript is nobody else's
 
     @classmethod
     def new_autosaved(cls) -> SessionRecord:
+        """A record autosaved into Sayline's private sessions folder."""
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-        return cls(sessions_dir() / f"{stamp}.jsonl")
+        return cls(private_dir(sessions_dir(), top=data_dir()) / f"{stamp}.jsonl")
 
     def apply(self, source: str, update: FrontData) -> list[SourcedLine]:
         """Take one source's update; return the entries that are new or changed."""

@@ -244,6 +244,10 @@ function describeClose(code, reason, context) {
       return 'Access token required or wrong. Open this page with ?token=… as given by the server.';
     case 1003:
       return withDetail('The server could not decode the audio');
+    case 1013:
+      return reason || 'The server is busy. Try again in a moment.';
+    case 1008:
+      return withDetail('The server closed the connection');
     default:
       break;
   }

@@ -153,3 +153,26 @@ def test_overlay_geometry_keeps_the_most_recent_screen_last():
     settings = settings.with_overlay_geometry("A", [5, 5, 100, 50])
     assert list(settings.overlay_geometry) == ["B", "A"]
     assert settings.overlay_geometry["A"] == [5, 5, 100, 50]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
+def test_settings_are_private_and_an_open_config_folder_is_tightened(config_dir):
+    config_dir.mkdir(mode=0o755)  # as an older version left it
+    written = save_settings(Settings())
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert config_dir.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
+def test_a_new_config_folder_is_private(config_dir):
+    save_settings(Settings())
+    assert config_dir.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
+def test_the_folder_of_an_explicit_path_is_left_alone(tmp_path):
+    folder = tmp_path / "elsewhere"
+    folder.mkdir(mode=0o755)
+    path = save_settings(Settings(), folder / "mine.json")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert folder.stat().st_mode & 0o777 == 0o755

@@ -1,6 +1,9 @@
 """The session record: merging sources, autosave that survives a crash, reopening, exports."""
 
 import json
+import os
+
+import pytest
 
 from app.core.frontdata import FrontData, Line
 from app.transcript.export import to_srt, to_txt
@@ -56,3 +59,26 @@ def test_latest_session_finds_the_newest_log():
     first.close()
     assert first.log_path.parent == sessions_dir()
     assert latest_session() == first.log_path
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
+def test_the_autosave_and_its_folders_are_private(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # as an older version left it
+    monkeypatch.setenv("SAYLINE_DATA_DIR", str(data))
+    record = SessionRecord.new_autosaved()
+    record.apply("", update(Line(1, "Something private.", 0, 1)))
+    record.close()
+    assert record.log_path.parent == sessions_dir()
+    assert record.log_path.stat().st_mode & 0o777 == 0o600
+    assert sessions_dir().stat().st_mode & 0o777 == 0o700
+    assert data.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
+def test_an_autosave_at_a_given_path_is_private_and_its_folder_is_left_alone(tmp_path):
+    tmp_path.chmod(0o755)
+    path = tmp_path / "session.jsonl"
+    SessionRecord(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert tmp_path.stat().st_mode & 0o777 == 0o755

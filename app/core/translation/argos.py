@@ -24,6 +24,7 @@ import numpy as np
 
 from app.core.models import data_dir
 from app.core.translation.base import PIVOT, LanguagePair, TranslationError, normalise_target, split_sentences
+from app.private_files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ def packages_dir() -> Path:
     return data_dir() / "translation" / "argos"
 
 
+def private_packages_dir() -> Path:
+    """The packages folder, created (or tightened) 0700 like the rest of Sayline's data dir."""
+    return private_dir(packages_dir(), top=data_dir())
+
+
 def argos_package_module() -> ModuleType:
     """``argostranslate.package``, imported with every folder it touches inside Sayline's data dir.
 
@@ -44,7 +50,10 @@ def argos_package_module() -> ModuleType:
     service); pointing the XDG folders at our data dir for the import keeps it self-contained.
     """
     with _IMPORT_LOCK:
-        home = data_dir() / "translation" / "argos-home"
+        # argostranslate makes its folders (and the packages folder) on import, with the umask's
+        # 0755; creating the roots first keeps them private.
+        home = private_dir(data_dir() / "translation" / "argos-home", top=data_dir())
+        private_packages_dir()
         overrides = {
             "XDG_DATA_HOME": str(home / "data"),
             "XDG_CONFIG_HOME": str(home / "config"),
