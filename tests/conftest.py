@@ -51,6 +51,13 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory):
     mp.undo()
 
 
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty data dir for one test (models, language pairs, sessions, logs)."""
+    monkeypatch.setenv("SAYLINE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
 @pytest.fixture(scope="session")
 def tiny_engine() -> TranscriptionEngine:
     engine = TranscriptionEngine(EngineConfig(model="tiny.en", language="en"))

@@ -30,10 +30,11 @@ from pathlib import Path
 import pytest
 
 from app.core.translation import argos_install
-from app.core.translation.argos import installed_pairs, packages_dir
+from app.core.translation.argos import installed_pairs
 from app.core.translation.argos_install import AvailablePair, download, fetch_index, install_file
 from app.core.translation.base import TranslationError
 from bench.argos_model import build_argosmodel
+from tests.test_translation import folder_entries
 
 
 @dataclass
@@ -119,17 +120,6 @@ def real_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_argosmodel(tmp_path_factory.mktemp("pairs") / "fr_en.argosmodel", "fr", "en")
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SAYLINE_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-def _entries() -> list[str]:
-    folder = packages_dir()
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
 def _with_metadata(original: Path, out: Path, **changes: str) -> Path:
     """A copy of a real pair whose metadata.json says what the attacker wants; every entry stays clean."""
     with zipfile.ZipFile(original) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -181,7 +171,7 @@ def test_a_traversing_to_code_cannot_replace_a_folder_outside(real_pair, data_di
         install_file(hostile)
     assert "\n" not in str(refused.value)
     _assert_untouched(victim)
-    assert _entries() == ["translate-fr_en"], "no staging folder left behind"
+    assert folder_entries() == ["translate-fr_en"], "no staging folder left behind"
     assert [(p.source, p.target) for p in installed_pairs()] == [("fr", "en")]
 
 
@@ -194,7 +184,7 @@ def test_the_folder_check_holds_even_if_a_code_slips_through(real_pair, data_dir
     with pytest.raises(TranslationError, match="would install outside"):
         install_file(hostile)
     _assert_untouched(victim)
-    assert _entries() == ["translate-fr_en"]
+    assert folder_entries() == ["translate-fr_en"]
 
 
 @pytest.mark.parametrize("code", ["en", "de", "zh", "zt", "pt", "pb", "nb", "eo", "ast", "pt-br", "zh_hant"])
@@ -225,7 +215,7 @@ def test_an_archive_over_the_size_cap_is_refused_before_anything_is_written(data
     _no_member_is_read(monkeypatch)
     with pytest.raises(TranslationError, match="is too large: it unpacks to"):
         install_file(big)
-    assert _entries() == [], "no staging folder, no partial pair"
+    assert folder_entries() == [], "no staging folder, no partial pair"
 
 
 def test_a_zip_bomb_is_refused_by_its_compression_ratio(data_dir, tmp_path, monkeypatch):
@@ -236,7 +226,7 @@ def test_a_zip_bomb_is_refused_by_its_compression_ratio(data_dir, tmp_path, monk
     _no_member_is_read(monkeypatch)
     with pytest.raises(TranslationError, match=r"it unpacks to \d+x its size"):
         install_file(bomb)
-    assert _entries() == []
+    assert folder_entries() == []
 
 
 def test_an_archive_with_too_many_entries_is_refused(data_dir, tmp_path, monkeypatch):
@@ -245,7 +235,7 @@ def test_an_archive_with_too_many_entries_is_refused(data_dir, tmp_path, monkeyp
     _no_member_is_read(monkeypatch)
     with pytest.raises(TranslationError, match="holds 21 files, over the limit of 20"):
         install_file(many)
-    assert _entries() == []
+    assert folder_entries() == []
 
 
 def test_unpacking_counts_the_bytes_it_writes_whatever_the_directory_says(data_dir, tmp_path, monkeypatch):
@@ -258,7 +248,7 @@ def test_unpacking_counts_the_bytes_it_writes_whatever_the_directory_says(data_d
     })
     with pytest.raises(TranslationError, match="is too large: it unpacks to more than"):
         install_file(big)
-    assert _entries() == [], "the partly written file and its staging folder are removed"
+    assert folder_entries() == [], "the partly written file and its staging folder are removed"
 
 
 # --- downloads ---------------------------------------------------------------------------------
@@ -275,7 +265,7 @@ def test_a_file_url_is_refused_before_any_request(real_pair, data_dir):
         fetch_index(real_pair.with_name("index.json").as_uri())
     with pytest.raises(OSError, match="not file://"):
         argos_install._fetch(real_pair.as_uri(), data_dir / "copy.argosmodel", None)
-    assert _entries() == [] and not (data_dir / "copy.argosmodel").exists()
+    assert folder_entries() == [] and not (data_dir / "copy.argosmodel").exists()
 
 
 def test_a_plain_http_link_is_never_requested(real_pair, data_dir, tmp_path, monkeypatch):
@@ -286,7 +276,7 @@ def test_a_plain_http_link_is_never_requested(real_pair, data_dir, tmp_path, mon
             download(_pair(f"{plain.base}/fr_en.argosmodel"))
         with pytest.raises(TranslationError, match="not http://"):
             fetch_index(f"{plain.base}/index.json")
-    assert plain.hits == [] and _entries() == []
+    assert plain.hits == [] and folder_entries() == []
 
 
 def test_a_redirect_from_https_to_http_is_refused(real_pair, data_dir, tmp_path, monkeypatch):
@@ -300,7 +290,7 @@ def test_a_redirect_from_https_to_http_is_refused(real_pair, data_dir, tmp_path,
         with pytest.raises(TranslationError, match="refused a redirect from https to http://"):
             download(_pair(f"{site.base}/fr_en.argosmodel"))
     assert site.hits == ["/fr_en.argosmodel"] and plain.hits == [], "the downgrade was not followed"
-    assert _entries() == []
+    assert folder_entries() == []
 
 
 def test_the_redirect_handler_refuses_every_scheme_but_https():
@@ -325,7 +315,7 @@ def test_a_download_over_the_size_cap_is_refused(data_dir, tmp_path, monkeypatch
         assert progress == [], "refused on its Content-Length, before reading the body"
     else:
         assert progress and progress[-1][0] <= 1 << 20, "reading stopped at the cap"
-    assert _entries() == [], "the partial download is removed"
+    assert folder_entries() == [], "the partial download is removed"
 
 
 def test_a_checksum_mismatch_is_refused(real_pair, data_dir, tmp_path, monkeypatch):
@@ -339,7 +329,7 @@ def test_a_checksum_mismatch_is_refused(real_pair, data_dir, tmp_path, monkeypat
         assert available.sha256 == wrong
         with pytest.raises(TranslationError, match="SHA-256 does not match"):
             download(available)
-    assert _entries() == []
+    assert folder_entries() == []
 
 
 def test_a_good_download_follows_https_redirects_and_passes_its_checksum(real_pair, data_dir, tmp_path,
@@ -353,7 +343,7 @@ def test_a_good_download_follows_https_redirects_and_passes_its_checksum(real_pa
                         progress=lambda d, t: progress.append((d, t)))
     size = real_pair.stat().st_size
     assert (pair.source, pair.target) == ("fr", "en") and progress[-1] == (size, size)
-    assert _entries() == ["translate-fr_en"]
+    assert folder_entries() == ["translate-fr_en"]
 
 
 def test_index_entries_with_bad_codes_are_dropped_and_never_downloaded(data_dir, tmp_path, monkeypatch):
@@ -366,4 +356,4 @@ def test_index_entries_with_bad_codes_are_dropped_and_never_downloaded(data_dir,
         assert [(p.source, p.target) for p in fetch_index(f"{site.base}/index.json")] == [("fr", "en")]
         with pytest.raises(TranslationError, match="has a bad language code"):
             download(AvailablePair("fr", "../../victim", "1.0", (f"{site.base}/a.argosmodel",)))
-    assert site.hits == ["/index.json"] and _entries() == []
+    assert site.hits == ["/index.json"] and folder_entries() == []

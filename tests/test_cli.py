@@ -176,3 +176,17 @@ def test_serve_off_loopback_makes_a_token_and_ctrl_c_with_an_upload_in_flight_ex
     with socket.socket() as again:  # the port is free at once
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("0.0.0.0", port))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--token-file", "/nonexistent/token"], "Cannot read the token file /nonexistent/token"),
+        (["--max-sessions", "0"], "max_sessions must be at least 1"),
+    ],
+)
+def test_serve_refuses_a_bad_token_file_or_limit_before_loading_anything(args, message):
+    done = sayline("serve", "--model", "tiny.en", "--port", "0", *args, timeout=60)
+    assert done.returncode == 1
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert "Loading" not in done.stderr

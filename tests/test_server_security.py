@@ -418,3 +418,25 @@ def test_the_address_handed_out_for_a_wildcard_bind_is_answered(tiny_engine):
             await server.stop()
 
     assert run(main()) == 200
+
+
+def test_an_upload_whose_client_hangs_up_stops_its_work(tiny_engine):
+    speech = float_to_pcm16(clip("en", "jfk.wav"))
+    body, content_type = multipart(_wav_bytes(speech, repeat=12), "long.wav")  # 2 minutes of speech
+
+    def call(server):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(
+                "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+            )
+            time.sleep(1.5)
+            working = server.uploads.in_use
+        hung_up = time.monotonic()  # the socket is closed: the client is gone
+        while server.uploads.in_use and time.monotonic() - hung_up < 10:
+            time.sleep(0.05)
+        return working, server.uploads.in_use, time.monotonic() - hung_up
+
+    working, after, took = blocking(tiny_engine, call)
+    assert working == 1, "the transcription was under way"
+    assert after == 0 and took < 1.5, f"the work went on {took:.1f} s after the client left"

@@ -37,12 +37,6 @@ def pair_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SAYLINE_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def folder_entries() -> list[str]:
     folder = packages_dir()
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
