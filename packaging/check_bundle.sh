@@ -131,11 +131,17 @@ server=$!
 for _ in $(seq 300); do grep -q "server ready" "$OUT/serve.txt" && break; sleep 0.2; done
 page=$(curl -fsS "http://127.0.0.1:$port/" | grep -o "<title>[^<]*</title>" || true)
 health=$(curl -fsS "http://127.0.0.1:$port/health" || true)
+# A foreign page's WebSocket handshake is refused (403); an upload of the sample is transcribed.
+foreign=$(curl -s -o /dev/null -w "%{http_code}" -H "Origin: https://evil.example" -H "Upgrade: websocket" \
+    -H "Connection: Upgrade" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" -H "Sec-WebSocket-Version: 13" \
+    "http://127.0.0.1:$port/asr" || true)
+upload=$(curl -sS -F "file=@$PWD/resources/samples/jfk.wav" -F response_format=text \
+    "http://127.0.0.1:$port/v1/audio/transcriptions" || true)
 kill -INT "$server"; wait "$server" || true
-if [[ "$page" != *Sayline* || "$health" != *tiny.en* ]]; then
+if [[ "$page" != *Sayline* || "$health" != *tiny.en* || "$foreign" != 403 || "$upload" != *country* ]]; then
     cat "$OUT/serve.txt" >&2
-    echo "check_bundle: FAILED: the bundled server did not serve its page." >&2
+    echo "check_bundle: FAILED: the bundled server did not serve its page, refuse a foreign page or transcribe an upload." >&2
     exit 1
 fi
-say "server (bundled tiny.en): GET / -> $page; GET /health -> $health"
+say "server (bundled tiny.en): GET / -> $page; GET /health -> $health; foreign page's /asr -> $foreign; upload -> $upload"
 say "OK"
