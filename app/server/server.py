@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from dataclasses import dataclass, field, replace
 
@@ -67,7 +68,8 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         raise ServerStartError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if os.name != "nt":  # POSIX: rebind at once after a stop; Windows: it would let two bind one port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(128)
     except OSError as exc:
