@@ -10,20 +10,19 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from app import __version__
 from app.console import LivePrinter
+from app.core.choices import ChoiceError, StreamChoices
 from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_file
 from app.core.diarization import BACKENDS as DIARIZATION_BACKENDS
 from app.core.diarization import DiarizationError, DiarizationOptions, load_models
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
-from app.core.languages import LanguageError
+from app.core.languages import LanguageError, validate_language
 from app.core.models import DEFAULT_MODEL, ModelError
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation import BACKENDS as TRANSLATORS
@@ -52,36 +51,46 @@ def _progress_printer(label: str):
     return report
 
 
-def load_engine(model: str, language: str) -> TranscriptionEngine:
+def load_engine(model: str, choices: StreamChoices) -> TranscriptionEngine:
+    """The model, once ``choices`` are known to be usable; an English-only model refuses others."""
     print(f"Loading the {model} speech model…", file=sys.stderr, flush=True)
-    config = EngineConfig(model=model, language=language)
+    config = EngineConfig(model=model)
     engine = TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
     if engine.notice:
         print(engine.notice, file=sys.stderr, flush=True)
+    try:
+        validate_language(choices.language, engine.is_multilingual)
+    except LanguageError:
+        engine.close()
+        raise
     return engine
 
 
-def diarization_from(args: argparse.Namespace) -> DiarizationOptions | None:
-    """The --diarization options, with the models loaded now so a problem shows before any audio."""
-    if not args.diarization:
-        return None
-    options = DiarizationOptions(backend=args.diarization_backend, max_speakers=args.max_speakers)
-    print("Loading the speaker models…", file=sys.stderr, flush=True)
-    load_models(options.backend)
-    return options
+def stream_choices(args: argparse.Namespace) -> StreamChoices:
+    """What every stream of this command is asked to do, checked before anything loads.
 
-
-def stream_options(args: argparse.Namespace, diarization: DiarizationOptions | None = None) -> dict[str, Any]:
-    """The per-stream choices of a command line, as ``stream_samples`` keywords.
-
-    ``demo`` has no translation options, so those fall back to "off".
+    ``demo`` has no speaker or translation options, so those are off.
     """
-    return {
-        "diarization": diarization,
-        "target_language": getattr(args, "target_language", ""),
-        "translator": getattr(args, "translator", "auto"),
-        "policy": args.policy,
-    }
+    diarization = None
+    try:
+        if getattr(args, "diarization", False):
+            diarization = DiarizationOptions(backend=args.diarization_backend, max_speakers=args.max_speakers)
+        return StreamChoices(
+            language=args.language,
+            policy=args.policy,
+            diarization=diarization,
+            target_language=getattr(args, "target_language", ""),
+            translator=getattr(args, "translator", "auto"),
+        )
+    except ChoiceError as exc:
+        raise CliError(str(exc)) from None
+
+
+def load_speaker_models(choices: StreamChoices) -> None:
+    """Loaded now, so a missing install shows before any audio, not seconds into it."""
+    if choices.diarization is not None:
+        print("Loading the speaker models…", file=sys.stderr, flush=True)
+        load_models(choices.diarization.backend)
 
 
 async def stream_through(
@@ -89,11 +98,11 @@ async def stream_through(
     samples: np.ndarray,
     realtime: bool,
     printer: LivePrinter | None,
-    options: dict[str, Any],
+    choices: StreamChoices,
 ) -> FrontData:
     """Stream samples through one AudioProcessor, printing lines as they commit."""
     on_update = printer.update if printer else None
-    final = await stream_samples(engine, samples, realtime=realtime, on_update=on_update, **options)
+    final = await stream_samples(engine, samples, choices, realtime=realtime, on_update=on_update)
     if printer:
         printer.finish(final)
     if final.status == STATUS_ERROR:
@@ -102,13 +111,13 @@ async def stream_through(
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
+    choices = stream_choices(args)
     samples = decode_file(args.file)
-    diarization = diarization_from(args)
-    engine = load_engine(args.model, args.language)
+    load_speaker_models(choices)
+    engine = load_engine(args.model, choices)
     try:
         printer = None if args.quiet else LivePrinter(sys.stderr)
-        options = stream_options(args, diarization)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, options))
+        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, choices))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -118,10 +127,11 @@ def run_transcribe(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     sample = demo_sample()
     samples = decode_file(str(sample))
-    engine = load_engine(args.model, args.language)
+    choices = stream_choices(args)
+    engine = load_engine(args.model, choices)
     print(f"Captioning {sample.name} live ({len(samples) / SAMPLE_RATE:.0f} s, real time):\n", flush=True)
     try:
-        asyncio.run(stream_through(engine, samples, True, LivePrinter(sys.stdout), stream_options(args)))
+        asyncio.run(stream_through(engine, samples, True, LivePrinter(sys.stdout), choices))
     finally:
         engine.close()
     return 0
@@ -141,18 +151,19 @@ def server_settings(args: argparse.Namespace) -> ServerSettings:
     except (ValueError, TokenError) as exc:
         raise CliError(str(exc)) from None
     return ServerSettings(
-        host=args.host, port=args.port, pcm_input=args.pcm_input, token=token,
-        target_language=args.target_language, translator=args.translator, policy=args.policy,
+        host=args.host, port=args.port, pcm_input=args.pcm_input, token=token, choices=stream_choices(args),
         allowed_origins=tuple(args.allow_origin), allowed_hosts=tuple(args.allow_host), limits=limits,
     )
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    settings = replace(server_settings(args), diarization=diarization_from(args))
-    engine = load_engine(args.model, args.language)
+    settings = server_settings(args)
+    choices = settings.choices
+    load_speaker_models(choices)
+    engine = load_engine(args.model, choices)
     try:
-        if args.target_language:  # refuse at start, not on every client's connection
-            open_translator(args.translator, engine, engine.language, args.target_language)
+        if choices.target_language:  # refuse at start, not on every client's connection
+            open_translator(choices.translator, engine, choices.language, choices.target_language)
         asyncio.run(serve_until_interrupted(AsrServer(engine, settings)))
     finally:
         engine.close()

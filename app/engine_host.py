@@ -1,7 +1,9 @@
 """The engine thread: one asyncio loop owning the engine, the live session and the server.
 
 The GUI never waits on it: it submits coroutines with ``run_coroutine_threadsafe`` and
-hears back through callbacks (which the Qt bridge turns into queued signals).
+hears back through callbacks (which the Qt bridge turns into queued signals). Anything that
+may block (loading a model, asking PulseAudio or PortAudio what is there) runs in a worker
+thread from here, so neither the window nor the running streams wait on it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from app.core.diarization import DiarizationOptions
+from app.audio import (
+    CaptureSource,
+    InputDevice,
+    SystemAudioUnavailable,
+    find_system_audio,
+    list_input_devices,
+)
+from app.core.choices import StreamChoices
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import Progress
-from app.core.policy import DEFAULT_POLICY
 from app.core.translation.argos_install import (
     AvailablePair,
     InstalledPair,
@@ -24,7 +32,7 @@ from app.core.translation.argos_install import (
     fetch_index,
     install_file,
 )
-from app.live import LiveCallbacks, LiveSession, LiveSource, Translation
+from app.live import LiveCallbacks, LiveSession, LiveSource
 from app.server.server import AsrServer, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,11 @@ class EngineHost:
         return self._session is not None
 
     @property
+    def session(self) -> LiveSession | None:
+        """The live session while captioning (its ``choices`` say what its streams were asked)."""
+        return self._session
+
+    @property
     def server(self) -> AsrServer | None:
         return self._server
 
@@ -81,19 +94,14 @@ class EngineHost:
         return engine
 
     async def start_live(
-        self,
-        sources: list[LiveSource],
-        callbacks: LiveCallbacks,
-        language: str | None,
-        diarization: DiarizationOptions | None = None,
-        translation: Translation | None = None,
-        policy: str = DEFAULT_POLICY,
+        self, sources: list[LiveSource], callbacks: LiveCallbacks, choices: StreamChoices | None = None
     ) -> None:
+        """Caption ``sources``; every stream does what ``choices`` says (language, policy, speakers…)."""
         if self.engine is None:
             raise RuntimeError("The speech model is not loaded yet.")
         if self._session is not None:
             return
-        session = LiveSession(self.engine, sources, callbacks, language, diarization, translation, policy)
+        session = LiveSession(self.engine, sources, callbacks, choices)
         try:
             await session.start()
         except Exception:
@@ -105,6 +113,15 @@ class EngineHost:
         session, self._session = self._session, None
         if session is not None:
             await session.stop()
+
+    async def find_system_audio(self) -> CaptureSource | SystemAudioUnavailable:
+        """The system-audio source to capture, or why there is none: asked again at every Start,
+        since the default output may have changed, and off the loop because it runs ``pactl``."""
+        return await asyncio.to_thread(find_system_audio)
+
+    async def input_devices(self) -> list[InputDevice]:
+        """The microphones PortAudio sees; off the loop, since a first scan can take a second."""
+        return await asyncio.to_thread(list_input_devices)
 
     async def install_pair(self, path: str) -> InstalledPair:
         """Unzip and test-load off the loop: a large pair takes seconds."""
@@ -125,6 +142,10 @@ class EngineHost:
             await server.start()
             self._server = server
         return self._server.asr_url
+
+    async def update_server_choices(self, choices: StreamChoices) -> None:
+        if self._server is not None:
+            self._server.set_choices(choices)
 
     async def stop_server(self) -> None:
         server, self._server = self._server, None

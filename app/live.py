@@ -8,19 +8,19 @@ with its own processor, so their captions never mix inside one stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.audio import AudioCapture, CaptureSource
-from app.core.decoding import float_to_pcm16
-from app.core.diarization import DiarizationOptions, load_models
+from app.core.choices import StreamChoices
+from app.core.diarization import load_models
 from app.core.engine import TranscriptionEngine
+from app.core.feed import pump
 from app.core.frontdata import FrontData
-from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
-from app.core.transcriber import StreamSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,6 @@ FINISH_TIMEOUT_S = 20.0
 class LiveSource:
     label: str  # "You", "Others", or "" when there is one source
     source: CaptureSource
-
-
-@dataclass(frozen=True)
-class Translation:
-    """What the user chose to translate captions into; an empty target is off."""
-
-    target_language: str = ""
-    translator: str = "auto"
-    translate_buffer: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,18 +48,12 @@ class LiveSession:
         engine: TranscriptionEngine,
         sources: list[LiveSource],
         callbacks: LiveCallbacks,
-        language: str | None = None,
-        diarization: DiarizationOptions | None = None,
-        translation: Translation | None = None,
-        policy: str = DEFAULT_POLICY,
+        choices: StreamChoices | None = None,
     ) -> None:
         self.engine = engine
-        self.translation = translation or Translation()
         self.sources = sources
         self.callbacks = callbacks
-        self.language = language
-        self.diarization = diarization
-        self.stream_settings = StreamSettings(policy=policy)
+        self.choices = choices or StreamChoices()
         self._captures: list[AudioCapture] = []
         self._tasks: list[asyncio.Task] = []
 
@@ -77,23 +62,14 @@ class LiveSession:
 
         Raises DiarizationError or AudioError with a sentence before any audio flows.
         """
-        if self.diarization is not None:
-            await self.engine.diarize(load_models, self.diarization.backend)
+        if self.choices.diarization is not None:
+            await self.engine.diarize(load_models, self.choices.diarization.backend)
         for item in self.sources:
             capture = AudioCapture(item.source, on_state=self._state_reporter(item.label))
             capture.start()
             self._captures.append(capture)
         for item, capture in zip(self.sources, self._captures, strict=True):
-            config = ProcessorConfig(
-                language=self.language,
-                live=True,
-                stream=self.stream_settings,
-                diarization=self.diarization,
-                target_language=self.translation.target_language,
-                translator=self.translation.translator,
-                translate_buffer=self.translation.translate_buffer,
-            )
-            processor = AudioProcessor(self.engine, config)
+            processor = AudioProcessor(self.engine, ProcessorConfig(choices=self.choices, live=True))
             self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
 
     def _state_reporter(self, label: str) -> Callable[[str, str], None]:
@@ -105,24 +81,12 @@ class LiveSession:
     async def _pump(self, label: str, capture: AudioCapture, processor: AudioProcessor) -> None:
         """Audio in and updates out for one source; ends after the final update."""
 
-        async def feed() -> None:
-            try:
-                async for block in capture.blocks():
-                    self.callbacks.on_level(label, capture.level)
-                    await processor.process_audio(float_to_pcm16(block))
-            finally:
-                # Whatever ended the capture, the processor commits what it still holds.
-                await processor.process_audio(b"")
+        async def blocks() -> AsyncIterator[np.ndarray]:
+            async for block in capture.blocks():
+                self.callbacks.on_level(label, capture.level)
+                yield block
 
-        feeder = asyncio.create_task(feed())
-        try:
-            async for update in processor.results():
-                self.callbacks.on_update(label, update)
-        finally:
-            feeder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feeder
-            await processor.cleanup()
+        await pump(processor, blocks(), lambda update: self.callbacks.on_update(label, update))
 
     async def stop(self) -> None:
         """Stop capturing and wait for each stream's final update, so no committed word is lost."""

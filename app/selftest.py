@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.core.choices import StreamChoices
 from app.core.decoding import decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
@@ -40,7 +41,7 @@ def transcribe_sample(model: str, sample: Path) -> str:
     samples = decode_file(sample)
     engine = TranscriptionEngine(EngineConfig(model=model, language="en"))
     try:
-        final = asyncio.run(stream_samples(engine, samples, realtime=False, language="en"))
+        final = asyncio.run(stream_samples(engine, samples, StreamChoices(language="en")))
     finally:
         engine.close()
     if final.error:

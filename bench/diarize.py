@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import psutil
 
+from app.core.choices import StreamChoices
 from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.diarization import (
     ClusterSettings,
@@ -217,7 +218,7 @@ async def run_with_asr(
     engine = TranscriptionEngine(EngineConfig(model=args.model, language="en"))
     asr, diarization = AsrTimer(engine), DiarizationTimer(engine)
     # Warm the decode path and the diarization thread; not measured.
-    await stream_samples(engine, audios[clips[0].name][: 3 * SAMPLE_RATE], diarization=options)
+    await stream_samples(engine, audios[clips[0].name][: 3 * SAMPLE_RATE], StreamChoices(diarization=options))
     rows = []
     delays: list[float] = []
     to_line: dict[str, list[float]] = {"on": [], "off": []}  # word end -> in a line, diarization on/off
@@ -337,7 +338,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "collar_s": COLLAR_S,
             "streaming": asdict(settings),
             "offline": asdict(offline_settings),
-            "processor": asdict(ProcessorConfig(diarization=options)),
+            "processor": asdict(ProcessorConfig(choices=StreamChoices(diarization=options))),
             "cpu_count": os.cpu_count(),
             "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "platform": platform.platform(),

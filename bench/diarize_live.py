@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.choices import StreamChoices
 from app.core.decoding import SAMPLE_RATE
 from app.core.diarization import DiarizationOptions, SpeakerTurn, StreamingDiarizer
 from app.core.engine import TranscriptionEngine
@@ -159,7 +160,9 @@ async def run_live(
         run.wall_s = t
 
     with recording_words(start, run.words):
-        final = await stream_samples(engine, audio, realtime=True, diarization=options, on_update=on_update)
+        final = await stream_samples(
+            engine, audio, StreamChoices(diarization=options), realtime=True, on_update=on_update
+        )
     run.final_lag_s = run.wall_s - run.duration_s
     run.cpu_s = cpu_seconds() - cpu0
     run.asr_s = asr.seconds - asr0

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from app.core.choices import StreamChoices
 from app.core.decoding import decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
@@ -74,7 +75,8 @@ def replay_clips(
     rows = []
     with recording_commit_delays(delays):
         for clip in clips:
-            final = asyncio.run(stream_samples(engine, decode_file(clip.path), policy=policy, step_s=step_s))
+            choices = StreamChoices(policy=policy)
+            final = asyncio.run(stream_samples(engine, decode_file(clip.path), choices, step_s=step_s))
             text = final.text
             alignment = align(normalize_text(clip.text), normalize_text(text))
             rows.append(

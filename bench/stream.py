@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from app.core.choices import StreamChoices
 from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.processor import ProcessorConfig
-from app.core.transcriber import StreamSettings
 from bench.metrics import align, matched_delays, normalize_text, summarize
 from bench.output import write_results
 from bench.replay import AsrTimer, Replay, peak_rss_mb, replay
@@ -354,14 +354,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     # Warm the VAD and the decode path so the first clip's latency is not a cold start.
     steps = {} if args.step is None else {"step_s": args.step, "gpu_step_s": args.step}
     live = ProcessorConfig(
-        live=True, decode_share=args.decode_share, stream=StreamSettings(policy=args.policy), **steps
+        choices=StreamChoices(policy=args.policy), live=True, decode_share=args.decode_share, **steps
     )
     await replay(engine, timer, np.zeros(SAMPLE_RATE, dtype=np.float32), live, args.chunk_s)
 
     rows = []
     for clip in clips:
         print(f"stream   {clip.name} ({clip.duration:.1f} s)", file=sys.stderr, flush=True)
-        config = replace(live, language=stream_language(args.language, clip))
+        config = replace(live, choices=live.choices.replace(language=stream_language(args.language, clip)))
         streamed = await replay(engine, timer, audios[clip.name], config, args.chunk_s)
         rows.append(score_clip(clip, streamed, offline[clip.name]))
     summary = summarize_set(rows)

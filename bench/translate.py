@@ -24,11 +24,13 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from app.core.choices import StreamChoices
 from app.core.decoding import decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import feed_samples
@@ -160,7 +162,7 @@ async def latency_run(engine, clips, config_off, config_on) -> dict[str, Any]:
     per_clip = []
     for row, audio in clips:
         for mode, config in (("off", config_off), ("on", config_on)):
-            config = ProcessorConfig(**{**config.__dict__, "language": row["language"]})
+            config = replace(config, choices=config.choices.replace(language=row["language"]))
             before = _cpu()
             timed, end_delay = await stream_clip(engine, audio, config)
             totals[mode] += _cpu() - before
@@ -215,8 +217,10 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
         set_name = "xx"
     clips = [(row, decode_file(EVAL / set_name / row["audio"])) for row in rows]
     off = ProcessorConfig(live=True)
-    on = ProcessorConfig(live=True, target_language=target, translator=args.backend,
-                         translate_buffer=not args.no_buffer)
+    translation = StreamChoices(
+        target_language=target, translator=args.backend, translate_buffer=not args.no_buffer
+    )
+    on = ProcessorConfig(choices=translation, live=True)
     result = asyncio.run(latency_run(engine, clips, off, on))
     engine.close()
     summary = {k: v for k, v in result.items() if k != "clips"}

@@ -4,10 +4,10 @@ import itertools
 
 import pytest
 
+from app.core.choices import StreamChoices
 from app.core.decoding import float_to_pcm16
 from app.core.policy import AlignAtt, create_policy
 from app.core.processor import ProcessorConfig
-from app.core.transcriber import StreamSettings
 from app.core.words import TimedWord
 from tests.conftest import clip, corpus_wer, manifest, run, stream_bytes
 
@@ -85,7 +85,7 @@ def test_real_speech_streams_to_the_right_words_with_alignatt(tiny_engine):
     hypotheses = []
     grew_mid_stream = 0
     for name in names:
-        config = ProcessorConfig(live=False, stream=StreamSettings(policy="alignatt"))
+        config = ProcessorConfig(choices=StreamChoices(policy="alignatt"), live=False)
         updates = run(stream_bytes(tiny_engine, float_to_pcm16(clip("en", name)), config=config))
         assert updates[-1].buffer_transcription == ""
         hypotheses.append(updates[-1].text)

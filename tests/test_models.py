@@ -2,6 +2,7 @@ import shutil
 
 import pytest
 
+from app.core.choices import StreamChoices
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import ModelError, data_dir, resolve_model
 from tests.conftest import clip
@@ -106,7 +107,7 @@ def test_damaged_weights_are_blamed_not_the_gpu(a_gpu_ctranslate2_cannot_use, ha
 def test_the_command_line_tells_why_it_runs_on_the_cpu(a_gpu_ctranslate2_cannot_use, capsys):
     from app.cli import load_engine
 
-    engine = load_engine("tiny.en", "en")
+    engine = load_engine("tiny.en", StreamChoices(language="en"))
     try:
         assert engine.device == "cpu"
         assert engine.notice in capsys.readouterr().err.splitlines()

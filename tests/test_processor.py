@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from app.core.choices import StreamChoices
 from app.core.decoding import float_to_pcm16
 from app.core.feed import feed_samples
 from app.core.frontdata import STATUS_ACTIVE, STATUS_ERROR, STATUS_NO_AUDIO
@@ -162,8 +163,9 @@ def test_backlog_is_bounded_while_decoding_lags(tiny_engine):
 
 def test_per_stream_language_is_validated_up_front(tiny_engine):
     with pytest.raises(LanguageError, match="English only"):
-        AudioProcessor(tiny_engine, ProcessorConfig(language="fr"))
-    assert AudioProcessor(tiny_engine, ProcessorConfig(language="en"))._core.language == "en"
+        AudioProcessor(tiny_engine, ProcessorConfig(choices=StreamChoices(language="fr")))
+    english = AudioProcessor(tiny_engine, ProcessorConfig(choices=StreamChoices(language="en")))
+    assert english._core.language == "en"
 
 
 def _live_decodes(engine, monkeypatch, extra_s: float) -> tuple[int, str]:

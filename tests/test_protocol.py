@@ -2,11 +2,14 @@
 
 import pytest
 
+from app.core.choices import StreamChoices
+from app.core.diarization import DiarizationOptions
 from app.core.frontdata import FrontData, Line
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
     MAX_CLOSE_REASON_BYTES,
     ProtocolError,
+    SessionParams,
     UpdateEncoder,
     apply_message,
     close_reason,
@@ -14,20 +17,35 @@ from app.server.protocol import (
     parse_session,
 )
 
+SERVER = StreamChoices(
+    language="en", policy="alignatt", target_language="de", diarization=DiarizationOptions()
+)
 
-def parse(path: str, multilingual: bool = True):
-    return parse_session(path.partition("?")[2], multilingual=multilingual)
+
+def parse(path: str, multilingual: bool = True, defaults: StreamChoices = SERVER):
+    return parse_session(path.partition("?")[2], defaults=defaults, multilingual=multilingual)
 
 
-def test_defaults_and_valid_parameters():
-    assert parse("/asr") == parse("/asr?")
+def test_the_query_overrides_the_servers_choices_and_nothing_else():
+    assert parse("/asr") == parse("/asr?") == SessionParams(mode="full", choices=SERVER)
     params = parse("/asr?language=de&mode=diff")
-    assert (params.language, params.mode, params.target_language) == ("de", "diff", None)
-    assert parse("/asr?target_language=").target_language == ""  # explicitly off
-    assert parse("/asr?target_language=FR").target_language == "fr"
-    assert parse("/asr?language=auto").language == "auto"
-    assert parse("/asr").policy is None, "no policy asked: the server's own"
-    assert parse("/asr?policy=AlignAtt").policy == "alignatt"
+    assert params.mode == "diff"
+    assert params.choices == SERVER.replace(language="de")
+    assert parse("/asr?target_language=").choices.target_language == ""  # explicitly off
+    assert parse("/asr?target_language=FR").choices.target_language == "fr"
+    assert parse("/asr?language=auto").choices.language is None  # detect
+    assert parse("/asr?language=").choices.language == "en", "empty: the server's own"
+    assert parse("/asr?policy=").choices.policy == "alignatt", "empty: the server's own"
+    assert parse("/asr?policy=LocalAgreement").choices.policy == "localagreement"
+    assert parse("/asr?max_speakers=2").choices.diarization == DiarizationOptions(max_speakers=2)
+
+
+def test_max_speakers_needs_speakers_and_a_sensible_number():
+    for query, message in (("max_speakers=9", "between 1 and 8"), ("max_speakers=two", "whole number")):
+        with pytest.raises(ProtocolError, match=message):
+            parse(f"/asr?{query}")
+    with pytest.raises(ProtocolError, match="started without"):
+        parse("/asr?max_speakers=2", defaults=StreamChoices())
 
 
 @pytest.mark.parametrize(

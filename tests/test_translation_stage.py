@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from app.core.choices import StreamChoices
 from app.core.decoding import float_to_pcm16
 from app.core.frontdata import SILENCE_SPEAKER, FrontData, Line
 from app.core.processor import AudioProcessor, ProcessorConfig
@@ -21,7 +22,7 @@ from app.core.translation.base import TranslationError
 from app.core.translation.stage import TranslationStage
 from tests.conftest import clip, run, stream_bytes
 from tests.test_server import serving, stream
-from tests.test_translation import data_dir, pair_files  # noqa: F401  (fixtures)
+from tests.test_translation import pair_files  # noqa: F401  (a fixture)
 
 
 class Recording:
@@ -127,7 +128,9 @@ def test_buffer_translation_off_by_setting(en_fr):
 
 
 def test_a_stream_ends_with_every_line_translated(tiny_engine, en_fr):
-    config = ProcessorConfig(live=False, step_s=1.0, target_language="fr", translator="argos")
+    config = ProcessorConfig(
+        choices=StreamChoices(target_language="fr", translator="argos"), live=False, step_s=1.0
+    )
     pcm = float_to_pcm16(clip("en", "librivox_sense_sensibility_0870.wav"))
     updates = run(stream_bytes(tiny_engine, pcm, config=config))
     final = updates[-1]
@@ -140,11 +143,12 @@ def test_a_stream_ends_with_every_line_translated(tiny_engine, en_fr):
     assert len(growing) >= 2 and growing[0] is not final, "translations arrive while the stream runs"
 
 
-def test_an_impossible_target_refuses_the_stream(tiny_engine, data_dir):  # noqa: F811
+def test_an_impossible_target_refuses_the_stream(tiny_engine, data_dir):
     with pytest.raises(TranslationError, match="No installed language pair translates en to de"):
-        AudioProcessor(tiny_engine, ProcessorConfig(target_language="de"))
+        AudioProcessor(tiny_engine, ProcessorConfig(choices=StreamChoices(target_language="de")))
     with pytest.raises(TranslationError, match="English-only and cannot translate"):
-        AudioProcessor(tiny_engine, ProcessorConfig(target_language="en", translator="whisper"))
+        whisper = StreamChoices(target_language="en", translator="whisper")
+        AudioProcessor(tiny_engine, ProcessorConfig(choices=whisper))
 
 
 def test_server_fills_translations_on_the_wire(tiny_engine, en_fr):
@@ -163,7 +167,8 @@ def test_server_fills_translations_on_the_wire(tiny_engine, en_fr):
 @pytest.mark.parametrize("seconds", [0, 1])
 def test_cleanup_leaves_no_translation_task_behind(tiny_engine, en_fr, seconds):
     async def scenario():
-        processor = AudioProcessor(tiny_engine, ProcessorConfig(target_language="fr", translator="argos"))
+        argos = StreamChoices(target_language="fr", translator="argos")
+        processor = AudioProcessor(tiny_engine, ProcessorConfig(choices=argos))
         if seconds:
             await processor.process_audio(float_to_pcm16(clip("en", "jfk.wav")[: 16000 * seconds]))
             await asyncio.sleep(0.3)

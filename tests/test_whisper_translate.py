@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.choices import StreamChoices
 from app.core.decoding import float_to_pcm16
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.processor import ProcessorConfig
@@ -15,7 +16,6 @@ from app.core.translation import open_translator
 from app.core.translation.whisper import WhisperTranslator
 from tests.conftest import clip, eval_dir, manifest, run, stream_bytes
 from tests.test_cli import sayline
-from tests.test_translation import data_dir  # noqa: F401  (fixture)
 
 SPANISH = "ast_es_conf-now-recording.wav"  # "La conferencia está ahora siendo grabada."
 RUSSIAN = "ast_ru_agent-alreadyon.wav"
@@ -37,10 +37,10 @@ def test_speech_is_translated_into_english(base_engine, audio, words):
     assert words <= set(english.replace(".", " ").replace(",", " ").split()), (english, row["text_en"])
 
 
-def test_a_stream_gets_english_lines_and_keeps_its_spanish_text(base_engine, data_dir):  # noqa: F811
+def test_a_stream_gets_english_lines_and_keeps_its_spanish_text(base_engine, data_dir):
     # No Argos pair is installed, so "auto" falls back to Whisper for English.
     assert isinstance(open_translator("auto", base_engine, None, "en"), WhisperTranslator)
-    config = ProcessorConfig(live=False, step_s=1.0, target_language="en")
+    config = ProcessorConfig(choices=StreamChoices(target_language="en"), live=False, step_s=1.0)
     updates = run(stream_bytes(base_engine, float_to_pcm16(clip("xx", SPANISH)), config=config))
     final = updates[-1]
     spoken = [line for line in final.lines if not line.is_silence]

@@ -1,23 +1,40 @@
-"""Streaming decoded audio into a processor, paced like a live source or as fast as it takes."""
+"""Driving a processor: float32 blocks in (a capture device, a file paced or not), updates out."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import numpy as np
 
-from app.core.decoding import SAMPLE_RATE, float_to_pcm16
-from app.core.diarization import DiarizationOptions
+from app.core.choices import StreamChoices
+from app.core.decoding import SAMPLE_RATE
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import FrontData
-from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
-from app.core.transcriber import StreamSettings
+
+log = logging.getLogger(__name__)
 
 FILE_STEP_S = 1.0  # audio between decodes of a file fed faster than real time: nobody waits per word
+
+
+END_OF_STREAM = np.zeros(0, dtype=np.float32)
+
+
+async def paced_blocks(
+    samples: np.ndarray, chunk_s: float = 0.1, realtime: bool = False
+) -> AsyncIterator[np.ndarray]:
+    """``samples`` in ``chunk_s`` blocks; with ``realtime`` each waits for its wall-clock slot,
+    as a microphone would deliver it."""
+    step = max(1, round(chunk_s * SAMPLE_RATE))
+    started = time.monotonic()
+    for index, offset in enumerate(range(0, len(samples), step)):
+        if realtime:
+            await asyncio.sleep(max(0.0, started + index * chunk_s - time.monotonic()))
+        yield samples[offset:offset + step]
 
 
 async def feed_samples(
@@ -27,30 +44,20 @@ async def feed_samples(
     realtime: bool = False,
     end: bool = True,
 ) -> None:
-    """Send ``samples`` as PCM chunks; with ``realtime`` each chunk waits for its wall-clock slot."""
-    pcm = float_to_pcm16(samples)
-    step = max(2, round(chunk_s * SAMPLE_RATE) * 2)
-    started = time.monotonic()
-    for index, offset in enumerate(range(0, len(pcm), step)):
-        if realtime:
-            due = started + index * chunk_s
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-        await processor.process_audio(pcm[offset:offset + step])
+    """Send ``samples`` in blocks (paced with ``realtime``), then the end unless ``end`` is False."""
+    async for block in paced_blocks(samples, chunk_s, realtime):
+        await processor.process_samples(block)
     if end:
-        await processor.process_audio(b"")
+        await processor.process_samples(END_OF_STREAM)
 
 
 async def stream_samples(
     engine: TranscriptionEngine,
     samples: np.ndarray,
+    choices: StreamChoices | None = None,
     *,
     realtime: bool = False,
-    language: str | None = None,
-    diarization: DiarizationOptions | None = None,
-    policy: str = DEFAULT_POLICY,
     on_update: Callable[[FrontData], None] | None = None,
-    target_language: str = "",
-    translator: str = "auto",
     step_s: float | None = None,
 ) -> FrontData:
     """Stream whole audio through one AudioProcessor; return the final update.
@@ -61,17 +68,31 @@ async def stream_samples(
     """
     if step_s is None:
         step_s = ProcessorConfig.step_s if realtime else FILE_STEP_S
-    config = ProcessorConfig(
-        live=realtime,
-        step_s=step_s,
-        language=language,
-        diarization=diarization,
-        target_language=target_language,
-        translator=translator,
-        stream=StreamSettings(policy=policy),
-    )
+    config = ProcessorConfig(choices=choices or StreamChoices(), live=realtime, step_s=step_s)
     processor = AudioProcessor(engine, config)
-    return await drive(processor, feed_samples(processor, samples, realtime=realtime), on_update)
+    return await pump(processor, paced_blocks(samples, realtime=realtime), on_update)
+
+
+async def pump(
+    processor: AudioProcessor,
+    blocks: AsyncIterable[np.ndarray],
+    on_update: Callable[[FrontData], None] | None = None,
+) -> FrontData:
+    """The one loop that drives a processor from float32 blocks (a capture device, a file).
+
+    However the blocks end (a device unplugged, a stopped capture), the stream ends normally,
+    so the processor commits every word it still holds.
+    """
+
+    async def feed() -> None:
+        try:
+            async for block in blocks:
+                await processor.process_samples(block)
+        except Exception:
+            log.exception("the audio source failed; ending the stream with what it heard")
+        await processor.process_samples(END_OF_STREAM)
+
+    return await drive(processor, feed(), on_update)
 
 
 async def drive(

@@ -27,7 +27,8 @@ def validate_language(code: str | None, multilingual: bool) -> str | None:
     if not multilingual:
         if code != "en":
             raise LanguageError(
-                f"This model understands English only, not {code!r}; use --language en or the base model."
+                f"This model understands English only, not {code!r}; "
+                "choose English (en) or the multilingual base model."
             )
         return code
     if code not in whisper_languages():

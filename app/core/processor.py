@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from app.core.choices import StreamChoices
 from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder, duration_words
-from app.core.diarization import ClusterSettings, DiarizationError, DiarizationOptions, DiarizationSettings
+from app.core.diarization import ClusterSettings, DiarizationError, DiarizationSettings
 from app.core.diarization_stage import DiarizationStage
 from app.core.engine import Decoded, TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
@@ -37,6 +38,9 @@ sending faster than the stream is transcribed is held back instead of filling me
 
 @dataclass(frozen=True)
 class ProcessorConfig:
+    """What the stream is asked to do (``choices``), what it is fed, and how the engine is paced."""
+
+    choices: StreamChoices = field(default_factory=StreamChoices)
     pcm_input: bool = True
     language: str | None = None  # None: the engine's setting ("auto" detects)
     live: bool = True
@@ -76,10 +80,6 @@ class ProcessorConfig:
     few KB and the cost of a stream grows with its length.
     """
     stream: StreamSettings = field(default_factory=StreamSettings)
-    diarization: DiarizationOptions | None = None  # None: no speaker labels, every line is speaker 1
-    target_language: str = ""  # "" = no translation
-    translator: str = "auto"  # auto | argos | whisper (see app/core/translation/factory.py)
-    translate_buffer: bool = True  # also translate the live, uncommitted text about every 0.5 s
 
 
 class AudioProcessor:
@@ -88,12 +88,10 @@ class AudioProcessor:
     def __init__(self, engine: TranscriptionEngine, config: ProcessorConfig | None = None) -> None:
         self.engine = engine
         self.config = config or ProcessorConfig()
-        language = (
-            validate_language(self.config.language, engine.is_multilingual)
-            if self.config.language
-            else engine.language
-        )
-        self._core = StreamTranscriber(self.config.stream, language)
+        choices = self.config.choices
+        multilingual = engine.is_multilingual
+        language = validate_language(choices.language, multilingual) if choices.language else engine.language
+        self._core = StreamTranscriber(self.config.stream, language, choices.policy)
         self._vad = engine.vad.stream()
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
@@ -113,8 +111,8 @@ class AudioProcessor:
         self._decode_s = 0.0  # recent wall time of one decode (smoothed), for the live cadence
         self._loop: asyncio.AbstractEventLoop | None = None
         self._speakers: DiarizationStage | None = None
-        if self.config.diarization is not None:
-            options = self.config.diarization
+        if choices.diarization is not None:
+            options = choices.diarization
             settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=options.max_speakers))
             self._speakers = DiarizationStage(
                 engine, self._core.speakers, options.backend, settings,
@@ -123,13 +121,14 @@ class AudioProcessor:
             )
         self._republishing: set[asyncio.Task[None]] = set()
         self._translation: TranslationStage | None = create_stage(
-            engine, self.config, language, on_change=self._translation_ready
+            engine, choices, language, on_change=self._translation_ready
         )
 
     # -- way in ---------------------------------------------------------------------
 
     async def process_audio(self, chunk: bytes) -> None:
-        """Accept the next piece of the stream; ``b""`` means the stream has ended."""
+        """Accept the next piece of the stream as bytes (PCM16 or encoded, as configured);
+        ``b""`` means the stream has ended."""
         self._ensure_started()
         if self._input_ended or self._error:
             return
@@ -140,6 +139,21 @@ class AudioProcessor:
             self._enqueue(self._pcm.decode(chunk))
         else:
             self._stream_decoder().feed(chunk)
+        await self._wait_for_room()
+
+    async def process_samples(self, samples: np.ndarray) -> None:
+        """Accept 16 kHz mono float32 audio, as capture devices and decoded files give it;
+        an empty array means the stream has ended."""
+        self._ensure_started()
+        if self._input_ended or self._error:
+            return
+        if not samples.size:
+            self._end_input()
+            return
+        self._enqueue(np.asarray(samples, dtype=np.float32))
+        await self._wait_for_room()
+
+    async def _wait_for_room(self) -> None:
         while self._holding_back():
             self._space.clear()
             await self._space.wait()

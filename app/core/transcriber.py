@@ -35,7 +35,6 @@ from app.core.words import TimedWord, join_words
 class StreamSettings:
     """Timing rules of the streaming core; defaults were tuned with ``bench.stream``."""
 
-    policy: str = DEFAULT_POLICY  # a name in app.core.policy.POLICIES
     min_speech_s: float = 0.3  # speech needed before the first decode of an utterance
     utterance_end_silence_s: float = 0.5  # a pause this long commits the whole utterance
     silence_line_s: float = 2.0  # a pause this long is shown as a silence line
@@ -60,12 +59,17 @@ class DecodeRequest:
 
 
 class StreamTranscriber:
-    def __init__(self, settings: StreamSettings | None = None, language: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: StreamSettings | None = None,
+        language: str | None = None,
+        policy: str = DEFAULT_POLICY,
+    ) -> None:
         self.settings = settings or StreamSettings()
         self.language = language
         self._language_locked = language is not None
         self.tracker = SpeechTracker()
-        self.policy: StreamingPolicy = create_policy(self.settings.policy)
+        self.policy: StreamingPolicy = create_policy(policy)
         self.lines = LineBuilder(silence_gap_s=self.settings.silence_line_s)
         self.speakers = SpeakerGate(self.lines)
         self._buffer = np.zeros(0, dtype=np.float32)

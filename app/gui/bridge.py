@@ -11,11 +11,10 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.diarization import DiarizationOptions
+from app.core.choices import StreamChoices
 from app.core.engine import EngineConfig
-from app.core.policy import DEFAULT_POLICY
 from app.engine_host import EngineHost
-from app.live import LiveCallbacks, LiveSource, Translation
+from app.live import LiveCallbacks, LiveSource
 from app.server.server import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,8 @@ class EngineBridge(QObject):
     pair_installed = Signal(object)  # InstalledPair
     pairs_available = Signal(list)  # [AvailablePair] from Argos's index
     download_progress = Signal(int, int)  # bytes done, total (0: unknown)
+    system_audio_found = Signal(object)  # CaptureSource to capture, or SystemAudioUnavailable saying why not
+    input_devices_found = Signal(list)  # [InputDevice] that can record
 
     def __init__(self, host: EngineHost | None = None) -> None:
         super().__init__()
@@ -65,22 +66,22 @@ class EngineBridge(QObject):
 
         future.add_done_callback(done)
 
-    def load_model(self, model: str, language: str) -> None:
-        config = EngineConfig(model=model, language=language)
+    def load_model(self, model: str) -> None:
+        """Load ``model``; the language is a stream choice, so it never makes the model load again."""
+        config = EngineConfig(model=model)
         future = self.host.submit(self.host.load_engine(config, self.model_progress.emit))
         self._watch(future, lambda engine: self.model_ready.emit(engine.model_name, engine.notice))
 
-    def start(
-        self,
-        sources: list[LiveSource],
-        language: str | None,
-        diarization: DiarizationOptions | None = None,
-        translation: Translation | None = None,
-        policy: str = DEFAULT_POLICY,
-    ) -> None:
-        future = self.host.submit(
-            self.host.start_live(sources, self._callbacks, language, diarization, translation, policy)
-        )
+    def find_system_audio(self) -> None:
+        """Ask (off the Qt thread: it runs ``pactl``) what system audio to capture; `system_audio_found`."""
+        self._watch(self.host.submit(self.host.find_system_audio()), self.system_audio_found.emit)
+
+    def list_input_devices(self) -> None:
+        """Ask PortAudio for the microphones off the Qt thread; `input_devices_found` brings them."""
+        self._watch(self.host.submit(self.host.input_devices()), self.input_devices_found.emit)
+
+    def start_live(self, sources: list[LiveSource], choices: StreamChoices) -> None:
+        future = self.host.submit(self.host.start_live(sources, self._callbacks, choices))
         self._watch(future, lambda _: self.captioning_started.emit())
 
     def stop(self) -> None:
@@ -100,20 +101,27 @@ class EngineBridge(QObject):
     def start_server(
         self,
         port: int,
-        diarization: DiarizationOptions | None = None,
+        choices: StreamChoices,
         *,
         lan: bool = False,
         allowed_origins: tuple[str, ...] = (),
     ) -> None:
-        """Loopback only unless ``lan``; off loopback the server makes up a token, as for the CLI."""
+        """Serve with ``choices`` as every stream's and upload's defaults (a client may override some).
+
+        Loopback only unless ``lan``; off loopback the server makes up a token, as for the CLI.
+        """
         settings = ServerSettings(
             host=LAN_HOST if lan else LOOPBACK_HOST,
             port=port,
-            diarization=diarization,
+            choices=choices,
             allowed_origins=tuple(allowed_origins),
         )
         future = self.host.submit(self.host.start_server(settings))
         self._watch(future, self.server_changed.emit, self.server_failed.emit)
+
+    def update_server_choices(self, choices: StreamChoices) -> None:
+        """The running server's defaults for streams that start from now on."""
+        self._watch(self.host.submit(self.host.update_server_choices(choices)), lambda _: None)
 
     def stop_server(self) -> None:
         self._watch(self.host.submit(self.host.stop_server()), lambda _: self.server_changed.emit(""))

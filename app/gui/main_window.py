@@ -28,31 +28,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.audio import AudioError, CaptureSource, SystemAudioUnavailable, find_system_audio, list_input_devices
-from app.core.diarization import DiarizationOptions, missing_torch_reason
+from app.audio import CaptureSource, InputDevice, SystemAudioUnavailable
+from app.core.choices import ChoiceError, StreamChoices
+from app.core.diarization import missing_torch_reason
 from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
 from app.gui.overlay_settings import OverlaySettingsDialog
-from app.gui.settings import Settings, parse_origins, save_settings
+from app.gui.settings import (
+    OVERLAY_TRANSLATION,
+    SOURCES,
+    Settings,
+    parse_origins,
+    policy_description,
+    policy_labels,
+    save_settings,
+)
 from app.gui.transcript_view import TranscriptModel
 from app.gui.translation_choices import translation_targets
-from app.live import LiveSource, Translation
+from app.live import LiveSource
 from app.paths import resources_dir
 from app.transcript.export import EXPORTERS
 from app.transcript.record import SessionRecord, SourcedLine, latest_session
 
 log = logging.getLogger(__name__)
 
-SOURCES = {"microphone": "Microphone", "system": "System audio", "both": "Both (meeting)"}
 LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Français", "es": "Español",
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
-POLICY_LABELS = {"localagreement": "LocalAgreement (default)", "alignatt": "AlignAtt"}
 MEETING_LABELS = ("You", "Others")
-OVERLAY_TRANSLATION = {"both": "Original and translation", "translation": "Translation only",
-                       "original": "Original only"}
 LAN_TIP = (
     "Let other computers on the network connect. The server then listens on every address and "
     "makes up an access token: clients need the token in the URL (Copy URL and Copy page link "
@@ -97,6 +102,7 @@ class MainWindow(QMainWindow):
         self._many_speakers = False
         self._build()
         self._connect_bridge()
+        self.bridge.list_input_devices()  # off the Qt thread: the list arrives by signal
         self._build_tray()
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -157,12 +163,18 @@ class MainWindow(QMainWindow):
         self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
         controls.addWidget(self.diarization_check)
         controls.addWidget(QLabel("Commit"))
-        self.policy_combo = self._combo(POLICY_LABELS, self.settings.policy, "policy")
-        self.policy_combo.setToolTip("When words become final: two decodes agree, or one (AlignAtt)")
+        self.policy_combo = self._combo(policy_labels(), self.settings.policy, "policy")
+        self.policy_combo.setToolTip("When words become final (each choice's tooltip says how)")
+        for index in range(self.policy_combo.count()):
+            description = policy_description(self.policy_combo.itemData(index))
+            self.policy_combo.setItemData(index, description, Qt.ItemDataRole.ToolTipRole)
         controls.addWidget(self.policy_combo)
         layout.addLayout(controls)
         layout.addLayout(self._build_translation_row())
-        self._fill_devices()
+        self.device_combo.addItem("Default microphone", None)  # the others once the engine thread lists them
+        self.device_combo.currentIndexChanged.connect(
+            lambda _: self._option_changed("input_device_id", self.device_combo.currentData())
+        )
         self._sync_device_choice()
 
         self.transcript_view = QListView(objectName="transcriptView")
@@ -218,6 +230,7 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         self._server_address = ""  # the ws:// URL while the server runs
         self._origins_error = ""  # the banner's text when it complains about the allowed origins
+        self._server_choices: StreamChoices | None = None  # what the running server was last given
         self.server_check = QCheckBox("Local server", objectName="serverCheck")
         self.server_check.setToolTip("Serve live captions over WebSocket (/asr) and as a web page")
         self.server_check.toggled.connect(self.set_server_enabled)
@@ -343,22 +356,20 @@ class MainWindow(QMainWindow):
         self.tray.setToolTip("Sayline")
         self.tray.show()
 
-    def _fill_devices(self) -> None:
-        self.device_combo.clear()
-        self.device_combo.addItem("Default microphone", None)
-        try:
-            devices = list_input_devices()
-        except AudioError as exc:
-            self.show_error(str(exc))
-            devices = []
-        for device in devices:
-            mark = " (default)" if device.is_default else ""
-            self.device_combo.addItem(f"{device.name} · {device.host_api}{mark}", device.id)
-        index = self.device_combo.findData(self.settings.input_device_id)
-        self.device_combo.setCurrentIndex(max(index, 0))
-        self.device_combo.currentIndexChanged.connect(
-            lambda _: self._option_changed("input_device_id", self.device_combo.currentData())
-        )
+    def _fill_devices(self, devices: list[InputDevice]) -> None:
+        """The microphones the engine thread found, the saved one selected (the default when it is gone).
+
+        Filling the list is not the user choosing: the saved device stays saved even while it is
+        unplugged, so it is selected again when it comes back.
+        """
+        with QSignalBlocker(self.device_combo):
+            self.device_combo.clear()
+            self.device_combo.addItem("Default microphone", None)
+            for device in devices:
+                mark = " (default)" if device.is_default else ""
+                self.device_combo.addItem(f"{device.name} · {device.host_api}{mark}", device.id)
+            index = self.device_combo.findData(self.settings.input_device_id)
+            self.device_combo.setCurrentIndex(max(index, 0))
 
     # -- engine -----------------------------------------------------------------------
 
@@ -376,12 +387,14 @@ class MainWindow(QMainWindow):
         self.bridge.pair_installed.connect(self._on_pair_installed)
         self.bridge.pairs_available.connect(self._choose_download)
         self.bridge.download_progress.connect(self._download_progress)
+        self.bridge.system_audio_found.connect(self._on_system_audio)
+        self.bridge.input_devices_found.connect(self._fill_devices)
 
     def _load_model(self) -> None:
         self._model_ready = False
         self.start_button.setEnabled(False)
         self.statusBar().showMessage(f"Loading the {self.settings.model} model…")
-        self.bridge.load_model(self.settings.model, self.settings.language)
+        self.bridge.load_model(self.settings.model)
 
     def _model_progress(self, done: int, total: int) -> None:
         self.progress.setVisible(done < total)
@@ -399,26 +412,44 @@ class MainWindow(QMainWindow):
         if self.settings.server_enabled and not self.server_check.isChecked():
             self.server_check.setChecked(True)
 
-    def _sources(self, system: CaptureSource) -> list[LiveSource]:
+    def _sources(self, system: CaptureSource | None) -> list[LiveSource]:
+        """What to capture: ``system`` is the found system-audio source (None when it is not used)."""
         microphone = CaptureSource(kind="microphone", device_id=self.settings.input_device_id)
         if self.settings.source == "both":
             return [LiveSource(MEETING_LABELS[0], microphone), LiveSource(MEETING_LABELS[1], system)]
         return [LiveSource("", system if self.settings.source == "system" else microphone)]
 
     def toggle_captioning(self) -> None:
-        if not self._model_ready:
+        """Start or stop; ignored while the model loads or a start or stop is under way.
+
+        The shortcut and the tray call this too, so the disabled Start button alone would not stop
+        a second press from starting a second session.
+        """
+        if not self._model_ready or not self.start_button.isEnabled():
             return
-        system = CaptureSource(kind="system")
-        if not self._captioning and self.settings.source in ("system", "both"):
-            found = find_system_audio()
-            if isinstance(found, SystemAudioUnavailable):
-                self.show_error(found.reason)
-                return
-            system = found
         self.start_button.setEnabled(False)
         if self._captioning:
             self.statusBar().showMessage("Finishing the last words…")
             self.bridge.stop()
+        elif self.settings.source in ("system", "both"):
+            self.bridge.find_system_audio()  # `pactl` and a device scan: off the Qt thread
+        else:
+            self._start_captioning(None)
+
+    def _on_system_audio(self, found: CaptureSource | SystemAudioUnavailable) -> None:
+        """The engine thread's answer to a Start that needs system audio."""
+        if self._captioning or not self._model_ready:
+            return  # the model was switched meanwhile: its load re-enables Start
+        if isinstance(found, SystemAudioUnavailable):
+            self.start_button.setEnabled(True)
+            self.show_error(found.reason)
+            return
+        self._start_captioning(found)
+
+    def _start_captioning(self, system: CaptureSource | None) -> None:
+        choices = self._checked_choices()
+        if choices is None:
+            self.start_button.setEnabled(True)
             return
         self.hide_error()
         self.record = SessionRecord.new_autosaved()
@@ -426,14 +457,16 @@ class MainWindow(QMainWindow):
         self.transcript.set_rows([])
         meeting_labels = {i + 1: name for i, name in enumerate(MEETING_LABELS)}
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
-        language = None if self.settings.language == "auto" else self.settings.language
         self.statusBar().showMessage("Starting…")
-        translation = Translation(
-            self.settings.target_language, self.settings.translator, self.settings.translate_live_text
-        )
-        self.bridge.start(
-            self._sources(system), language, self._diarization(), translation, self.settings.policy
-        )
+        self.bridge.start_live(self._sources(system), choices)
+
+    def _checked_choices(self) -> StreamChoices | None:
+        """The user's stream choices, or None after saying in the banner which one no stream can take."""
+        try:
+            return self.settings.stream_choices(self._diarization_available)
+        except ChoiceError as exc:
+            self.show_error(str(exc))
+            return None
 
     def _on_captioning_changed(self, running: bool) -> None:
         self._captioning = running
@@ -529,24 +562,42 @@ class MainWindow(QMainWindow):
     # -- server -----------------------------------------------------------------------
 
     def set_server_enabled(self, enabled: bool) -> None:
-        """Start or stop the server; it never starts with an allowed origin that is not one."""
-        if enabled and not self._commit_origins():
+        """Start or stop the server; it never starts with an allowed origin that is not one.
+
+        Its streams and uploads default to the user's stream choices; a choice changed while it
+        runs (the language, say) applies to the streams that start afterwards.
+        """
+        choices = self._checked_choices() if enabled and self._commit_origins() else None
+        if enabled and choices is None:
             with QSignalBlocker(self.server_check):
                 self.server_check.setChecked(False)
             return
         self._option_changed("server_enabled", enabled)
         for widget in (self.port_spin, self.lan_check, self.origins_label, self.origins_edit):
             widget.setEnabled(not enabled)  # they take effect at the next start
+        self._server_choices = choices
         if enabled:
             self._option_changed("server_port", self.port_spin.value())
             self.bridge.start_server(
                 self.port_spin.value(),
-                self._diarization(),
+                choices,
                 lan=self.settings.server_lan,
                 allowed_origins=self.settings.server_allowed_origins,
             )
         else:
             self.bridge.stop_server()
+
+    def _pass_choices_to_server(self) -> None:
+        """A running server's next streams take the user's current choices; no reload, no restart."""
+        if self._server_choices is None:
+            return
+        try:
+            choices = self.settings.stream_choices(self._diarization_available)
+        except ChoiceError:
+            return  # said at the next Start; the server keeps the last good choices
+        if choices != self._server_choices:
+            self._server_choices = choices
+            self.bridge.update_server_choices(choices)
 
     def _commit_origins(self) -> bool:
         """Keep the field's origins when all are valid; otherwise say which entry is not one."""
@@ -581,9 +632,6 @@ class MainWindow(QMainWindow):
         QGuiApplication.clipboard().setText(page_link(self._server_address))
 
     # -- speakers ---------------------------------------------------------------------
-
-    def _diarization(self) -> DiarizationOptions | None:
-        return DiarizationOptions() if self.diarization_check.isChecked() else None
 
     def _note_speakers(self) -> None:
         """Names go before lines only once a second speaker appeared, as on the overlay."""
@@ -676,8 +724,9 @@ class MainWindow(QMainWindow):
         self._schedule_save()
         if name == "source":
             self._sync_device_choice()
-        if name in ("model", "language") and self._model_ready:
-            self._load_model()
+        if name == "model" and self._model_ready:
+            self._load_model()  # the language is a stream choice: it takes effect at the next start
+        self._pass_choices_to_server()
         if name in ("target_language", "overlay_translation"):
             self.overlay.apply_settings(self.settings)
 

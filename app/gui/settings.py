@@ -12,18 +12,22 @@ import base64
 import binascii
 import contextlib
 import dataclasses
+import inspect
 import json
 import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from app.core.choices import StreamChoices
+from app.core.diarization import DiarizationOptions
+from app.core.languages import AUTO
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation.base import BACKENDS
 from app.private_files import private_dir
@@ -33,13 +37,20 @@ FILE_NAME = "settings.json"
 CONFIG_DIR_ENV = "SAYLINE_CONFIG_DIR"  # overrides the folder; tests point it at a temp dir
 FORMAT_VERSION = 1
 
-SOURCES = ("microphone", "system", "both")
-OVERLAY_TRANSLATION = ("original", "translation", "both")  # what the overlay shows when translating
+# Each list the window offers is defined once, here: the keys are what settings.json stores and what
+# the validators accept, the values the labels the window shows, in the order it shows them.
+SOURCES = {"microphone": "Microphone", "system": "System audio", "both": "Both (meeting)"}
+OVERLAY_TRANSLATION = {  # what the overlay shows when translating
+    "both": "Original and translation",
+    "translation": "Translation only",
+    "original": "Original only",
+}
 OVERLAY_LINES_RANGE = (1, 4)
 FONT_SIZE_RANGE = (12, 96)
 OPACITY_RANGE = (0.0, 1.0)
 PORT_RANGE = (1024, 65535)
 ORIGIN_EXAMPLE = "chrome-extension://ID"
+POLICY_PACKAGE = "app.core.policy"  # each policy's module there opens with when it makes words final
 
 Rect = list[int]  # [x, y, w, h] in screen coordinates
 
@@ -48,7 +59,9 @@ Rect = list[int]  # [x, y, w, h] in screen coordinates
 # The ValueError message is the "must be ..." half of the sentence the user sees.
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+def _choice(options: Collection[str]) -> Callable[[Any], str]:
+    """One of ``options``, read at each check: a registry (POLICIES) is the list, not a copy of it."""
+
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in options:
             raise ValueError("must be one of " + ", ".join(options))
@@ -213,7 +226,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "input_device_id": _optional_text,
     "language": _text(allow_empty=False),
     "model": _text(allow_empty=False),
-    "policy": _choice(tuple(sorted(POLICIES))),
+    "policy": _choice(POLICIES),
     "overlay_visible": _flag,
     "overlay_lines": _whole(*OVERLAY_LINES_RANGE),
     "font_family": _text(allow_empty=True),
@@ -285,6 +298,24 @@ class Settings:
                 raise ValueError(f"Setting {name} {error}.") from None
             object.__setattr__(self, name, cleaned)  # normalised copies (dicts, colours)
 
+    def stream_choices(self, diarization_available: bool = True) -> StreamChoices:
+        """Everything one stream is asked to do, built once from these settings.
+
+        The live session, the local server's streams and its uploads all take this one object, so
+        a per-stream option added to :class:`StreamChoices` needs no new parameter on the way.
+        ``diarization_available`` is False where speaker labels cannot run (no PyTorch): the saved
+        switch is then ignored rather than failing at Start. Raises ChoiceError (one sentence) for
+        a choice no stream can take, such as a hand-edited target language.
+        """
+        return StreamChoices(
+            language=None if self.language == AUTO else self.language,
+            policy=self.policy,
+            diarization=DiarizationOptions() if self.diarization and diarization_available else None,
+            target_language=self.target_language,
+            translator=self.translator,
+            translate_buffer=self.translate_live_text,
+        )
+
     def label_for(self, speaker: int) -> str:
         """The name shown before a speaker's captions: a user-given name or "Speaker N"."""
         name = self.speaker_names.get(str(speaker))
@@ -301,6 +332,39 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, in field order."""
         return {item.name: _plain(getattr(self, item.name)) for item in dataclasses.fields(self)}
+
+
+def policy_labels() -> dict[str, str]:
+    """Every streaming policy the engine knows, labelled, the default first and marked "(default)".
+
+    Read from ``app.core.policy.POLICIES`` so a new policy shows in the window with no GUI edit.
+    """
+    others = sorted(name for name in POLICIES if name != DEFAULT_POLICY)
+    return {
+        DEFAULT_POLICY: f"{_policy_label(DEFAULT_POLICY)} (default)",
+        **{name: _policy_label(name) for name in others},
+    }
+
+
+def _policy_label(name: str) -> str:
+    """The policy class's ``label`` attribute when it has one, else its name (LocalAgreement, AlignAtt)."""
+    policy = POLICIES[name]
+    return getattr(policy, "label", None) or policy.__name__
+
+
+def policy_description(name: str) -> str:
+    """One line saying when a policy makes words final, for the window's tooltip.
+
+    A ``description`` attribute on the class wins. Else the opening sentence of its module in
+    app.core.policy ("…: a word is final once …"), which says more to a user than the class's own
+    docstring; else that docstring's first line.
+    """
+    policy = POLICIES[name]
+    module = inspect.getmodule(policy)
+    in_package = module is not None and module.__name__.startswith(f"{POLICY_PACKAGE}.")
+    text = getattr(policy, "description", None) or (in_package and inspect.getdoc(module)) or ""
+    text = (text or inspect.getdoc(policy) or "").strip()
+    return text.splitlines()[0] if text else ""
 
 
 def _plain(value: Any) -> Any:

@@ -83,7 +83,7 @@ def needs_token(rules: AccessRules, request: Request) -> Response | None:
 
 def build_app(
     engine: TranscriptionEngine,
-    options: SessionOptions,
+    options: Callable[[], SessionOptions],
     rules: Callable[[], AccessRules],
     sessions: Slots,
     uploads: Slots,
@@ -95,7 +95,7 @@ def build_app(
         async def checked(request: Request) -> Response:
             refusal = needs_token(rules(), request)
             if refusal is not None:
-                return await refuse(request, options.limits, refusal)
+                return await refuse(request, options().limits, refusal)
             return await endpoint(request)
 
         return checked
@@ -105,15 +105,16 @@ def build_app(
             busy = f"The server is busy: it takes {uploads.capacity} uploads at once. Try again later."
             response = error_response(http.HTTPStatus.SERVICE_UNAVAILABLE, busy)
             response.headers["Retry-After"] = "5"
-            return await refuse(request, options.limits, response)
+            return await refuse(request, options().limits, response)
         try:
-            return await answer_upload(engine, request, options.limits, stopping)
+            now = options()  # the choices of the moment: the desktop app may change them while serving
+            return await answer_upload(engine, request, now.choices, now.limits, stopping)
         finally:
             uploads.release()
 
     async def asr(ws: WebSocket) -> None:
         token_ok = rules().token_ok(ws.query_params.get("token"), ws.headers.get("authorization"))
-        await serve_asr(ws, engine, options, sessions, token_ok, stopping)
+        await serve_asr(ws, engine, options(), sessions, token_ok, stopping)
 
     app = Starlette(
         routes=[
@@ -125,4 +126,4 @@ def build_app(
             Route("/{path:path}", routes.page, methods=["GET", "HEAD"]),
         ]
     )
-    return AccessGate(app, rules, options.limits)
+    return AccessGate(app, rules, options().limits)

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from app.core.choices import QUERY_FIELDS, ChoiceError, StreamChoices
 from app.core.frontdata import FrontData
 from app.core.languages import LanguageError, validate_language
-from app.core.policy import POLICIES
-from app.core.translation.base import TranslationError, normalise_target
 
 MODES = ("full", "diff")
 CLOSE_BAD_REQUEST = 4400
@@ -34,10 +33,8 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class SessionParams:
-    language: str | None  # None: the server's setting
-    target_language: str | None  # None: the server's setting; "": off
     mode: str
-    policy: str | None = None  # None: the server's setting
+    choices: StreamChoices  # the server's defaults with the client's overrides
 
 
 def _single(query: dict[str, list[str]], name: str) -> str | None:
@@ -57,35 +54,24 @@ def close_reason(text: str) -> str:
     return data[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
 
 
-def parse_session(query_string: str, *, multilingual: bool) -> SessionParams:
+def parse_session(query_string: str, *, defaults: StreamChoices, multilingual: bool) -> SessionParams:
     """The session a connection's query asks for, or ProtocolError (4400).
 
+    The query's choices override the server's ``defaults`` (see ``StreamChoices.with_query``).
     A target language is checked here only as a code; whether an installed translator can
     reach it is the session's question (it needs the engine and the installed pairs).
     """
     query = parse_qs(query_string, keep_blank_values=True)
-    language = _single(query, "language")
-    if language is not None:
-        try:
-            validate_language(language, multilingual)
-        except LanguageError as exc:
-            raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
-    target = _single(query, "target_language")
-    if target is not None:
-        target = target.strip()
-    if target:
-        try:
-            target = normalise_target(target)
-        except TranslationError as exc:
-            raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
-    mode = (_single(query, "mode") or "full").strip().lower()
+    given = {name: value for name in (*QUERY_FIELDS, "mode") if (value := _single(query, name)) is not None}
+    mode = given.pop("mode", "full").strip().lower() or "full"
     if mode not in MODES:
         raise ProtocolError(CLOSE_BAD_REQUEST, f"Unknown mode {mode!r}; use full or diff.")
-    policy = (_single(query, "policy") or "").strip().lower() or None
-    if policy is not None and policy not in POLICIES:
-        known = ", ".join(sorted(POLICIES))
-        raise ProtocolError(CLOSE_BAD_REQUEST, f"Unknown policy {policy!r}; use one of: {known}.")
-    return SessionParams(language=language or None, target_language=target, mode=mode, policy=policy)
+    try:
+        validate_language(given.get("language"), multilingual)
+        choices = defaults.with_query(given)
+    except (LanguageError, ChoiceError) as exc:
+        raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
+    return SessionParams(mode=mode, choices=choices)
 
 
 def config_message(use_audio_worklet: bool, mode: str) -> dict[str, Any]:

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field, replace
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from app.core.diarization import DiarizationOptions
+from app.core.choices import StreamChoices
 from app.core.engine import TranscriptionEngine
-from app.core.policy import DEFAULT_POLICY
 from app.server.access import AccessRules, is_loopback, new_token
 from app.server.app import build_app
 from app.server.head_timeout import protocol_with_head_timeout
@@ -39,10 +38,7 @@ class ServerSettings:
     port: int = 8000
     pcm_input: bool = False  # False: clients send an encoded stream (WebM/Opus from browsers)
     token: str | None = None  # off loopback, one is made up when none is given
-    policy: str = DEFAULT_POLICY  # a client may ask for another with ?policy=
-    diarization: DiarizationOptions | None = None  # label speakers in every session
-    target_language: str = ""  # translate every session into this unless it asks otherwise
-    translator: str = "auto"
+    choices: StreamChoices = field(default_factory=StreamChoices)  # every stream's and upload's defaults
     allowed_origins: tuple[str, ...] = ()  # web pages besides our own that may connect
     allowed_hosts: tuple[str, ...] = ()  # host names besides loopback and IPs we answer to
     limits: ServerLimits = field(default_factory=ServerLimits)
@@ -88,14 +84,7 @@ class AsrServer:
         self.settings = settings
         self.sessions = Slots(settings.limits.max_sessions)
         self.uploads = Slots(settings.limits.max_uploads)
-        self._options = SessionOptions(
-            pcm_input=settings.pcm_input,
-            diarization=settings.diarization,
-            target_language=settings.target_language,
-            translator=settings.translator,
-            policy=settings.policy,
-            limits=settings.limits,
-        )
+        self._options = SessionOptions(settings.pcm_input, settings.choices, settings.limits)
         self._rules = self._access_rules(settings.port)
         self._server: _EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
@@ -131,6 +120,12 @@ class AsrServer:
     def asr_url(self) -> str:
         return self._url("ws", "asr")
 
+    def set_choices(self, choices: StreamChoices) -> None:
+        """New defaults for the streams and uploads that start from now on (the desktop app's
+        language box, say); streams already running keep theirs."""
+        self.settings = replace(self.settings, choices=choices)
+        self._options = replace(self._options, choices=choices)
+
     def _public_host(self) -> str:
         """The name in our own addresses: a wildcard bind is shown as this machine's name."""
         host = self.settings.host
@@ -148,7 +143,8 @@ class AsrServer:
         limits = self.settings.limits
         config = uvicorn.Config(
             build_app(
-                self.engine, self._options, lambda: self._rules, self.sessions, self.uploads, self._stopping
+                self.engine, lambda: self._options, lambda: self._rules, self.sessions, self.uploads,
+                self._stopping,
             ),
             http=protocol_with_head_timeout(limits.head_timeout_s),
             ws=WebSocketsSansIOProtocol,

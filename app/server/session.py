@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.core.diarization import DiarizationOptions
+from app.core.choices import StreamChoices
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
-from app.core.policy import DEFAULT_POLICY
 from app.core.processor import AudioProcessor, ProcessorConfig
-from app.core.transcriber import StreamSettings
 from app.core.translation.base import TranslationError
 from app.server.limits import ServerLimits, Slots
 from app.server.protocol import (
@@ -41,10 +39,7 @@ CLOSE_POLICY_VIOLATION = 1008
 @dataclass(frozen=True)
 class SessionOptions:
     pcm_input: bool
-    diarization: DiarizationOptions | None = None
-    target_language: str = ""  # the server's default; a client's ?target_language= overrides it
-    translator: str = "auto"
-    policy: str = DEFAULT_POLICY
+    choices: StreamChoices = field(default_factory=StreamChoices)  # the defaults a client's query overrides
     limits: ServerLimits = field(default_factory=ServerLimits)
 
 
@@ -83,7 +78,7 @@ async def _run_session(
 ) -> None:
     peer = ws.client
     try:
-        params = parse_session(ws.url.query, multilingual=engine.is_multilingual)
+        params = parse_session(ws.url.query, defaults=options.choices, multilingual=engine.is_multilingual)
         processor = _open_processor(engine, options, params)
     except ProtocolError as refused:
         with contextlib.suppress(ClientGone):
@@ -96,7 +91,7 @@ async def _run_session(
     encoder = UpdateEncoder(params.mode)
     log.info(
         "session from %s (mode=%s, language=%s, policy=%s)",
-        peer, params.mode, params.language or "default", processor.config.stream.policy,
+        peer, params.mode, params.choices.language or "auto", params.choices.policy,
     )
     sender = asyncio.create_task(_send_updates(ws, processor, encoder))
     try:
@@ -125,13 +120,9 @@ def _open_processor(
 ) -> AudioProcessor:
     """The stream's processor; a translation it cannot do is the client's 4400, with the reason."""
     config = ProcessorConfig(
+        choices=params.choices,
         pcm_input=options.pcm_input,
-        language=params.language,
         live=True,
-        stream=StreamSettings(policy=params.policy or options.policy),
-        diarization=options.diarization,
-        target_language=options.target_language if params.target_language is None else params.target_language,
-        translator=options.translator,
         max_audio_s=options.limits.max_session_audio_s,
     )
     try:

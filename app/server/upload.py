@@ -23,12 +23,14 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.decoding import AudioDecodeError, AudioTooLongError, decode_into, float_to_pcm16
+from app.core.choices import ChoiceError, StreamChoices
+from app.core.decoding import AudioDecodeError, AudioTooLongError, decode_into
 from app.core.engine import TranscriptionEngine
-from app.core.feed import FILE_STEP_S, drive
+from app.core.feed import END_OF_STREAM, FILE_STEP_S, drive
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError, validate_language
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.translation.base import TranslationError
 from app.server.limits import MIB, BodyError, BodyReader, ServerLimits
 from app.server.routes import PRIVATE_HEADERS, error_response
 from app.transcript.export import to_srt, to_txt, to_vtt
@@ -109,8 +111,7 @@ async def feed_upload(processor: AudioProcessor, upload: UploadFile, max_seconds
     stop = threading.Event()
 
     def deliver(samples: np.ndarray) -> None:
-        pcm = float_to_pcm16(samples)
-        asyncio.run_coroutine_threadsafe(processor.process_audio(pcm), loop).result()
+        asyncio.run_coroutine_threadsafe(processor.process_samples(samples), loop).result()
 
     def work() -> None:
         try:
@@ -127,7 +128,7 @@ async def feed_upload(processor: AudioProcessor, upload: UploadFile, max_seconds
         await done
     finally:
         stop.set()
-    await processor.process_audio(b"")
+    await processor.process_samples(END_OF_STREAM)
 
 
 def _settle(future: asyncio.Future[Any], result: Any) -> None:
@@ -139,7 +140,10 @@ def _settle(future: asyncio.Future[Any], result: Any) -> None:
         future.set_result(result)
 
 
-async def transcribe_form(engine: TranscriptionEngine, form: Any, limits: ServerLimits) -> tuple[bytes, str]:
+async def transcribe_form(
+    engine: TranscriptionEngine, form: Any, defaults: StreamChoices, limits: ServerLimits
+) -> tuple[bytes, str]:
+    """The server's stream choices apply to uploads too; the form may choose the language."""
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise UploadError(http.HTTPStatus.BAD_REQUEST, "The form needs a 'file' field with the audio.")
@@ -149,10 +153,12 @@ async def transcribe_form(engine: TranscriptionEngine, form: Any, limits: Server
             http.HTTPStatus.BAD_REQUEST, f"response_format must be one of {', '.join(RESPONSE_FORMATS)}."
         )
     try:
-        language = validate_language(_text_field(form, "language", "") or None, engine.is_multilingual)
-    except LanguageError as exc:
+        language = _text_field(form, "language", "")
+        validate_language(language, engine.is_multilingual)
+        choices = defaults.with_query({"language": language})
+        processor = AudioProcessor(engine, ProcessorConfig(choices=choices, live=False, step_s=FILE_STEP_S))
+    except (LanguageError, ChoiceError, TranslationError) as exc:
         raise UploadError(http.HTTPStatus.BAD_REQUEST, str(exc)) from None
-    processor = AudioProcessor(engine, ProcessorConfig(live=False, step_s=FILE_STEP_S, language=language))
     try:
         final = await drive(processor, feed_upload(processor, upload, limits.max_upload_audio_s))
     except AudioTooLongError as exc:
@@ -162,7 +168,7 @@ async def transcribe_form(engine: TranscriptionEngine, form: Any, limits: Server
     if final.status == STATUS_ERROR:
         raise UploadError(http.HTTPStatus.INTERNAL_SERVER_ERROR, final.error)
     detected = next((line.detected_language for line in final.lines if line.detected_language), "")
-    return render(final, response_format, language or detected, processor.received_seconds)
+    return render(final, response_format, choices.language or detected, processor.received_seconds)
 
 
 async def _client_gone(request: Request) -> None:
@@ -174,7 +180,11 @@ async def _client_gone(request: Request) -> None:
 
 
 async def answer_upload(
-    engine: TranscriptionEngine, request: Request, limits: ServerLimits, stopping: asyncio.Event
+    engine: TranscriptionEngine,
+    request: Request,
+    defaults: StreamChoices,
+    limits: ServerLimits,
+    stopping: asyncio.Event,
 ) -> Response:
     """The whole exchange; the transcription stops as soon as the client hangs up or we stop."""
     try:
@@ -183,7 +193,7 @@ async def answer_upload(
         log.info("upload refused: %s", exc)
         return error_response(exc.status, str(exc))
     try:
-        work = asyncio.create_task(transcribe_form(engine, form, limits))
+        work = asyncio.create_task(transcribe_form(engine, form, defaults, limits))
         gone = asyncio.create_task(_client_gone(request))
         stop = asyncio.create_task(stopping.wait())
         try:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.core.choices import StreamChoices
 from app.core.decoding import float_to_pcm16
 from app.core.diarization import DiarizationError, DiarizationOptions, load_models
 from app.core.diarization import weights as weight_files
@@ -24,7 +25,7 @@ def _speaker_of(lines: list, words: str) -> set[int]:
 
 
 def test_processor_labels_each_speakers_lines_and_leaves_nothing_unattributed(tiny_engine):
-    config = ProcessorConfig(live=False, diarization=DiarizationOptions())
+    config = ProcessorConfig(choices=StreamChoices(diarization=DiarizationOptions()), live=False)
     updates = run(stream_bytes(tiny_engine, float_to_pcm16(clip("multi", THREE_SPEAKERS)), config=config))
     final = updates[-1]
     lines = [line for line in final.lines if not line.is_silence]
@@ -44,7 +45,9 @@ def test_without_diarization_every_line_is_speaker_one(tiny_engine):
 
 
 def test_an_unknown_backend_ends_the_stream_with_a_sentence(tiny_engine):
-    config = ProcessorConfig(live=False, diarization=DiarizationOptions(backend="nonsense"))
+    config = ProcessorConfig(
+        choices=StreamChoices(diarization=DiarizationOptions(backend="nonsense")), live=False
+    )
     updates = run(stream_bytes(tiny_engine, float_to_pcm16(clip("en", "jfk.wav")), config=config))
     assert updates[-1].status == "error"
     assert "Unknown diarization backend 'nonsense'" in updates[-1].error
@@ -108,20 +111,26 @@ def test_cli_refuses_a_bad_speaker_count_in_one_sentence():
     assert done.stderr.strip().splitlines()[-1].startswith("sayline: error: The maximum number of speakers")
 
 
-def test_server_with_diarization_sends_speaker_labelled_lines(tiny_engine):
+@pytest.mark.parametrize("query", ["", "?max_speakers=1"])
+def test_server_with_diarization_sends_speaker_labelled_lines(tiny_engine, query):
     async def scenario():
-        settings = ServerSettings(host="127.0.0.1", port=0, pcm_input=True, diarization=DiarizationOptions())
+        choices = StreamChoices(diarization=DiarizationOptions())
+        settings = ServerSettings(host="127.0.0.1", port=0, pcm_input=True, choices=choices)
         server = AsrServer(tiny_engine, settings)
         await server.start()
         try:
             pcm = float_to_pcm16(clip("multi", THREE_SPEAKERS))
-            return await stream(server.asr_url, pcm, chunk=16000)
+            return await stream(server.asr_url + query, pcm, chunk=16000)
         finally:
             await server.stop()
 
     _config, messages, code, lines = run(scenario())
     assert code == 1000
-    assert len({line["speaker"] for line in lines if line["speaker"] > 0}) >= 2
+    speakers = {line["speaker"] for line in lines if line["speaker"] > 0}
+    if query:  # a client asking for one speaker at most gets one, from the same server
+        assert speakers == {1}
+    else:
+        assert len(speakers) >= 2
     assert all("buffer_diarization" in message for message in messages if "lines" in message)
 
 

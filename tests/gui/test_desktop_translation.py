@@ -10,7 +10,7 @@ from app.gui.bridge import EngineBridge
 from app.gui.main_window import MainWindow
 from app.gui.settings import Settings
 from tests.gui.test_desktop import play_in_background, said, start, stop
-from tests.test_translation import data_dir, pair_files  # noqa: F401  (fixtures)
+from tests.test_translation import pair_files  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("pulse")
 

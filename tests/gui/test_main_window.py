@@ -103,7 +103,7 @@ def test_speakers_switch_persists_and_renamed_speakers_show_everywhere(qtbot, wi
     assert not window.diarization_check.isChecked()
     window.diarization_check.setChecked(True)
     assert window.settings.diarization is True
-    assert window._diarization() is not None
+    assert window._checked_choices().diarization is not None
 
     window.record = SessionRecord()
     turns = (

@@ -8,6 +8,9 @@ import os
 
 import pytest
 
+from app.core.choices import ChoiceError, StreamChoices
+from app.core.diarization import DiarizationOptions
+from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.gui import settings as settings_module
 from app.gui.settings import Settings, load_settings, save_settings, settings_path
 
@@ -176,3 +179,40 @@ def test_the_folder_of_an_explicit_path_is_left_alone(tmp_path):
     path = save_settings(Settings(), folder / "mine.json")
     assert path.stat().st_mode & 0o777 == 0o600
     assert folder.stat().st_mode & 0o777 == 0o755
+
+
+def test_stream_choices_carry_every_stream_option():
+    """One StreamChoices from the settings: what the live session and the server both get."""
+    settings = Settings(language="de", policy="alignatt", diarization=True, target_language="FR",
+                        translator="argos", translate_live_text=False)
+    assert settings.stream_choices() == StreamChoices(
+        language="de", policy="alignatt", diarization=DiarizationOptions(), target_language="fr",
+        translator="argos", translate_buffer=False,
+    )
+    assert settings.stream_choices(diarization_available=False).diarization is None  # e.g. no PyTorch
+    assert Settings(language="auto").stream_choices() == StreamChoices()  # auto: detect, i.e. None
+    assert Settings(language="auto").stream_choices().language is None
+
+
+def test_a_choice_no_stream_can_take_is_one_sentence():
+    with pytest.raises(ChoiceError, match=r"^Unknown target language code 'zz'; .*\.$"):
+        Settings(target_language="zz").stream_choices()
+
+
+class Greedy:
+    """Commits every word at once (a policy made up for this test)."""
+
+    label = "Greedy"
+
+
+def test_policies_come_from_the_registry_with_the_default_first(monkeypatch):
+    assert settings_module.policy_labels() == {
+        DEFAULT_POLICY: f"{POLICIES[DEFAULT_POLICY].__name__} (default)",
+        **{name: cls.__name__ for name, cls in sorted(POLICIES.items()) if name != DEFAULT_POLICY},
+    }
+    assert "a word is final once" in settings_module.policy_description("alignatt")
+    monkeypatch.setitem(POLICIES, "greedy", Greedy)
+    assert settings_module.policy_labels()["greedy"] == "Greedy"
+    assert next(iter(settings_module.policy_labels())) == DEFAULT_POLICY
+    assert settings_module.policy_description("greedy") == Greedy.__doc__  # its module is not a policy module
+    assert Settings(policy="greedy").stream_choices().policy == "greedy"  # the setting accepts it too

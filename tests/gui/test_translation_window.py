@@ -12,11 +12,11 @@ from app.gui.bridge import EngineBridge
 from app.gui.main_window import MainWindow
 from app.gui.settings import Settings, load_settings
 from app.transcript.record import SessionRecord
-from tests.test_translation import data_dir, pair_files  # noqa: F401  (fixtures)
+from tests.test_translation import pair_files  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
-def window(qtbot, data_dir):  # noqa: F811
+def window(qtbot, data_dir):
     main = MainWindow(Settings(model="tiny.en", language="en", overlay_lines=4), EngineBridge())
     main.show()
     yield main

@@ -22,12 +22,12 @@ import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
 from app.core.frontdata import FrontData, Line
-from app.core.translation.base import TranslationError, Translator, normalise_target
+from app.core.translation.base import TranslationError, Translator
 from app.core.translation.factory import open_translator
 
 if TYPE_CHECKING:
+    from app.core.choices import StreamChoices
     from app.core.engine import TranscriptionEngine
-    from app.core.processor import ProcessorConfig
 
 log = logging.getLogger(__name__)
 
@@ -225,16 +225,12 @@ class TranslationStage:
 
 
 def create_stage(
-    engine: TranscriptionEngine, config: ProcessorConfig, source: str | None, on_change: Callable[[], None]
+    engine: TranscriptionEngine, choices: StreamChoices, source: str | None, on_change: Callable[[], None]
 ) -> TranslationStage | None:
-    """The stage a stream's config asks for, or None when translation is off."""
-    if not config.target_language:
+    """The stage a stream's choices ask for, or None when translation is off."""
+    if not choices.target_language:
         return None
-    translator = open_translator(config.translator, engine, source, config.target_language)
+    translator = open_translator(choices.translator, engine, source, choices.target_language)
     return TranslationStage(
-        translator,
-        normalise_target(config.target_language),
-        source,
-        on_change,
-        translate_buffer=config.translate_buffer,
+        translator, choices.target_language, source, on_change, translate_buffer=choices.translate_buffer
     )
