@@ -265,3 +265,21 @@ def test_a_decode_that_repeats_its_prompt_is_decoded_again_without_it(tiny_engin
     assert "" in prompts[1:] and any(prompts), "echoing decodes were not decoded again without the prompt"
     assert text.count("what your country can do for you") == 1, text
     assert "superlative degree" in text, "the second clip's own words were lost to the echo"
+
+
+def test_audio_sent_after_the_end_is_ignored_while_an_encoded_stream_drains(tiny_engine):
+    """Once the end is asked for, more bytes are the client's mistake: they never reach the decoder."""
+    webm = encode(clip("en", "jfk.wav"), "webm", "libopus")
+
+    async def scenario():
+        processor = AudioProcessor(tiny_engine, ProcessorConfig(pcm_input=False, live=False))
+        await processor.process_audio(webm)
+        await processor.process_audio(b"")
+        await processor.process_audio(b"late bytes that are not audio" * 100)
+        updates = [update async for update in processor.results()]
+        await processor.cleanup()
+        return updates[-1]
+
+    final = run(scenario())
+    assert final.status != "error", final.error
+    assert "country" in final.text

@@ -23,6 +23,7 @@ from app.core.diarization_stage import DiarizationStage
 from app.core.engine import Decoded, TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
+from app.core.lifecycle import StreamLifecycle, StreamState
 from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscriber
 from app.core.translation.stage import TranslationStage, create_stage
 
@@ -98,9 +99,8 @@ class AudioProcessor:
         self._received_samples = 0
         self._pcm = PcmDecoder()
         self._decoder: StreamDecoder | None = None
-        self._input_ended = False
-        self._error = ""
-        self._finished = False
+        self._life = StreamLifecycle()
+        self._error = ""  # the sentence for the client once the stream failed
         self._snapshot = FrontData()
         self._version = 0
         self._changed = asyncio.Condition()
@@ -130,7 +130,7 @@ class AudioProcessor:
         """Accept the next piece of the stream as bytes (PCM16 or encoded, as configured);
         ``b""`` means the stream has ended."""
         self._ensure_started()
-        if self._input_ended or self._error:
+        if not self._life.takes_input:
             return
         if not chunk:
             self._end_input()
@@ -145,7 +145,7 @@ class AudioProcessor:
         """Accept 16 kHz mono float32 audio, as capture devices and decoded files give it;
         an empty array means the stream has ended."""
         self._ensure_started()
-        if self._input_ended or self._error:
+        if not self._life.takes_input:
             return
         if not samples.size:
             self._end_input()
@@ -162,6 +162,7 @@ class AudioProcessor:
         if self._pcm.has_leftover:
             log.warning("stream ended with half a sample (an odd byte); it was dropped")
         if self._decoder is not None:
+            self._life.advance(StreamState.ENDING)
             self._decoder.finish()  # the decoder reports the end once it has drained
         else:
             self._mark_input_ended()
@@ -185,14 +186,14 @@ class AudioProcessor:
 
     def _holding_back(self) -> bool:
         """Whether ``process_audio`` should wait: too much decoded audio, or too many unread bytes."""
-        if self._finished:
+        if self._life.finished:
             return False
         if self._pending_samples > self.config.max_backlog_s * SAMPLE_RATE:
             return True
         return self._decoder is not None and self._decoder.unread_bytes > MAX_UNREAD_BYTES
 
     def _enqueue(self, samples: np.ndarray) -> None:
-        if samples.size == 0 or self._finished or self._error:
+        if samples.size == 0 or not self._life.takes_decoded_audio:
             return
         cap = self.config.max_audio_s
         if cap is not None and self._received_samples + samples.size > cap * SAMPLE_RATE:
@@ -204,8 +205,8 @@ class AudioProcessor:
         self._audio_arrived.set()
 
     def _mark_input_ended(self) -> None:
-        self._input_ended = True
-        self._audio_arrived.set()
+        if self._life.advance_if_allowed(StreamState.DRAINED):  # not after a failure
+            self._audio_arrived.set()
 
     # -- way out --------------------------------------------------------------------
 
@@ -216,7 +217,7 @@ class AudioProcessor:
         while True:
             async with self._changed:
                 await self._changed.wait_for(self._news_since(seen))
-                version, snapshot, finished = self._version, self._snapshot, self._finished
+                version, snapshot, finished = self._version, self._snapshot, self._life.finished
             if version != seen:
                 seen = version
                 yield snapshot
@@ -226,7 +227,7 @@ class AudioProcessor:
     create_tasks = results  # WhisperLiveKit's name for the same thing
 
     def _news_since(self, seen: int):
-        return lambda: self._version != seen or self._finished
+        return lambda: self._version != seen or self._life.finished
 
     async def cleanup(self) -> None:
         """Stop work for this stream and free it; safe to call at any point, more than once."""
@@ -240,7 +241,7 @@ class AudioProcessor:
             await asyncio.to_thread(self._decoder.close)
         self._pending.clear()
         self._pending_samples = 0
-        if not self._finished:
+        if not self._life.finished:
             await self._publish(finished=True)
 
     @property
@@ -267,13 +268,13 @@ class AudioProcessor:
                     self._speakers.feed(samples)
                 await self._decode(stream_ended=False)
                 await self._publish()
-            if not self._error:
+            if not self._life.failed:
                 await self._decode(stream_ended=True)
                 self._core.finish()
             if self._speakers is not None:
                 self._speakers.end()
             await speakers
-            if not self._error and self._translation is not None:
+            if not self._life.failed and self._translation is not None:
                 # After diarization, so the final lines are translated with their speakers.
                 await self._translation.finish(self._core.snapshot(self.received_seconds))
         except asyncio.CancelledError:
@@ -281,7 +282,7 @@ class AudioProcessor:
             raise
         except Exception as exc:  # a failed decode must reach the client as a sentence
             log.exception("transcription failed")
-            self._error = f"Transcription failed: {exc}"
+            self._fail(f"Transcription failed: {exc}")
             speakers.cancel()
         finally:
             self._stop_decoder()
@@ -331,11 +332,11 @@ class AudioProcessor:
         """True when ``listen_s`` of audio is ready; False once input ended and all is taken."""
         step = round(self.config.listen_s * SAMPLE_RATE)
         while True:
-            if self._error:
+            if self._life.failed:
                 return False
-            if self._pending_samples >= step or (self._input_ended and self._pending_samples):
+            if self._pending_samples >= step or (self._life.drained and self._pending_samples):
                 return True
-            if self._input_ended:
+            if self._life.drained:
                 return False
             self._audio_arrived.clear()
             await self._audio_arrived.wait()
@@ -355,13 +356,13 @@ class AudioProcessor:
 
     def _translation_ready(self) -> None:
         """A translation came back: publish it now rather than with the next decode."""
-        if not self._finished and self._loop is not None:
+        if not self._life.finished and self._loop is not None:
             task = self._loop.create_task(self._publish())
             self._republishing.add(task)  # held until done: the loop keeps only weak references
             task.add_done_callback(self._republishing.discard)
 
     def _fail(self, message: str) -> None:
-        if not self._error:
+        if self._life.advance_if_allowed(StreamState.FAILED):  # the first failure is the one told
             log.warning("stream failed: %s", message)
             self._error = message
             self._audio_arrived.set()
@@ -385,7 +386,7 @@ class AudioProcessor:
             if snapshot != self._snapshot:
                 self._snapshot = snapshot
                 self._version += 1
-            if finished:
-                self._finished = True
+            if finished and not self._life.finished:
+                self._life.advance(StreamState.FINISHED)
                 self._space.set()
             self._changed.notify_all()
