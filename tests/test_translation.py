@@ -24,6 +24,7 @@ from app.core.translation.argos import (
 )
 from app.core.translation.argos_install import install_file
 from app.core.translation.base import LanguagePair, TranslationError, split_sentences
+from app.core.translation.factory import open_translator
 from bench.argos_model import build_argosmodel
 from tests.conftest import ROOT
 
@@ -83,13 +84,18 @@ def test_pivot_through_english(pair_files, data_dir):
     [
         ("de", "fr", "No installed language pair translates de to fr"),
         (None, "ja", "No installed language pair translates into ja"),
-        ("fr", "xx", "Unknown target language code 'xx'"),
     ],
 )
 def test_impossible_pairs_are_one_sentence(pair_files, data_dir, source, target, message):
     install_file(pair_files["fr_en"])
     with pytest.raises(TranslationError, match=message):
         ArgosTranslator().check(source, target)
+
+
+def test_an_unknown_target_code_is_one_sentence_before_any_pair_is_asked(tiny_engine, pair_files, data_dir):
+    install_file(pair_files["fr_en"])
+    with pytest.raises(TranslationError, match="Unknown target language code 'xx'"):
+        open_translator("argos", tiny_engine, "fr", "xx")
 
 
 def _rewrite(original: Path, out: Path, change) -> Path:
@@ -219,7 +225,7 @@ def test_an_unreachable_index_is_one_sentence(data_dir):
 
 
 def test_an_argos_only_code_is_valid_once_its_pair_is_installed(data_dir, tmp_path):
-    from app.core.translation.base import normalise_target
+    from app.core.translation.targets import normalise_target
 
     with pytest.raises(TranslationError, match="Unknown target language code 'zt'"):
         normalise_target("zt")

@@ -18,7 +18,8 @@ from app.core.diarization import DiarizationError, DiarizationOptions
 from app.core.languages import LanguageError, validate_language
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation.base import BACKENDS as TRANSLATORS
-from app.core.translation.base import TranslationError, normalise_target
+from app.core.translation.base import TranslationError
+from app.core.translation.targets import normalise_target
 
 
 class ChoiceError(ValueError):

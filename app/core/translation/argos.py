@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.core.models import data_dir
-from app.core.translation.base import PIVOT, LanguagePair, TranslationError, normalise_target, split_sentences
+from app.core.translation.base import PIVOT, LanguagePair, TranslationError, split_sentences
 from app.private_files import private_dir
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ class ArgosTranslator:
         return direct + pivots
 
     def check(self, source: str | None, target: str) -> None:
-        target = normalise_target(target)
+        """``target`` is a known code already (``targets.normalise_target``): is there a route?"""
         if source is not None:
             if source != target:
                 self.route(source, target)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.core.engine import TranscriptionEngine
 from app.core.translation.argos import shared_argos
-from app.core.translation.base import BACKENDS, TranslationError, Translator, normalise_target
+from app.core.translation.base import BACKENDS, TranslationError, Translator
+from app.core.translation.targets import normalise_target
 from app.core.translation.whisper import TARGET as WHISPER_TARGET
 from app.core.translation.whisper import WhisperTranslator
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from app.core.engine import TranscriptionEngine
-from app.core.translation.base import LanguagePair, TranslationError, normalise_target
+from app.core.translation.base import LanguagePair, TranslationError
+from app.core.translation.targets import normalise_target
 
 TARGET = "en"
 
