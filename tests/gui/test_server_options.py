@@ -16,36 +16,11 @@ import websockets
 from PySide6.QtGui import QGuiApplication
 from websockets.sync.client import connect
 
-from app.gui.bridge import EngineBridge
 from app.gui.main_window import MainWindow, page_link
 from app.gui.settings import Settings, load_settings, parse_origins, save_settings
 from app.server.protocol import CLOSE_UNAUTHORIZED
 
 EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def make_window(qtbot):
-    made: list[MainWindow] = []
-
-    def make(**options) -> MainWindow:
-        settings = Settings(model="tiny.en", language="en", overlay_visible=False, server_port=free_port(),
-                            **options)
-        main = MainWindow(settings, EngineBridge())
-        main.show()
-        made.append(main)
-        qtbot.waitUntil(lambda: main.start_button.isEnabled(), timeout=60_000)
-        return main
-
-    yield make
-    for main in made:
-        main.close()
 
 
 def start_server(qtbot, main: MainWindow) -> str:

@@ -5,7 +5,6 @@ the audio discovery that runs `pactl` kept off the Qt thread."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
@@ -17,33 +16,9 @@ import app.engine_host
 import app.gui.main_window as main_window_module
 from app.audio import InputDevice, SystemAudioUnavailable
 from app.core.policy import POLICIES
-from app.gui.bridge import EngineBridge
 from app.gui.main_window import MainWindow
-from app.gui.settings import OVERLAY_TRANSLATION, SOURCES, Settings
+from app.gui.settings import OVERLAY_TRANSLATION, SOURCES
 from app.transcript.export import FORMATS
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def make_window(qtbot):
-    made: list[MainWindow] = []
-
-    def make(**options) -> MainWindow:
-        values = {"model": "tiny.en", "language": "en", "overlay_visible": False, "server_port": free_port()}
-        main = MainWindow(Settings(**{**values, **options}), EngineBridge())
-        main.show()
-        made.append(main)
-        qtbot.waitUntil(lambda: main.start_button.isEnabled(), timeout=60_000)
-        return main
-
-    yield make
-    for main in made:
-        main.close()
 
 
 def start(qtbot, main: MainWindow) -> None:
