@@ -4,7 +4,15 @@ import itertools
 
 import pytest
 
-from app.core.lifecycle import TRANSITIONS, LifecycleError, StreamLifecycle, StreamState
+from app.core.lifecycle import (
+    STAGE_TRANSITIONS,
+    TRANSITIONS,
+    LifecycleError,
+    StageState,
+    StreamLifecycle,
+    StreamState,
+    stage_lifecycle,
+)
 
 S = StreamState
 
@@ -58,3 +66,13 @@ def test_the_normal_lives_of_a_stream():
 def test_what_each_state_takes(state, takes_input, takes_decoded):
     life = at(state)
     assert (life.takes_input, life.takes_decoded_audio) == (takes_input, takes_decoded)
+
+
+@pytest.mark.parametrize(("start", "to"), list(itertools.product(StageState, StageState)))
+def test_a_stage_moves_only_forward_and_closing_is_final(start, to):
+    life = stage_lifecycle()
+    if start is not StageState.RUNNING:
+        life.advance(start)
+    assert life.advance_if_allowed(to) is (to in STAGE_TRANSITIONS[start])
+    assert life.state is (to if to in STAGE_TRANSITIONS[start] else start)
+    assert not STAGE_TRANSITIONS[StageState.CLOSED]

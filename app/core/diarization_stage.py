@@ -17,6 +17,7 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.diarization import DiarizationSettings, StreamingDiarizer, load_models
 from app.core.engine import TranscriptionEngine
+from app.core.lifecycle import StageState, stage_lifecycle
 from app.core.speaker_gate import SpeakerGate
 
 
@@ -40,7 +41,7 @@ class DiarizationStage:
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
         self._fed_until = 0.0  # stream time of the end of the audio handed over so far
-        self._ended = False
+        self._life = stage_lifecycle()
         self._arrived = asyncio.Event()
         self.covered_until = 0.0
         self._busy = False
@@ -52,8 +53,12 @@ class DiarizationStage:
         self._arrived.set()
 
     def end(self) -> None:
-        self._ended = True
+        self._life.advance_if_allowed(StageState.FINISHING)
         self._arrived.set()
+
+    @property
+    def _ended(self) -> bool:
+        return self._life.state is not StageState.RUNNING
 
     def release_if_idle(self) -> None:
         """Release covered words now, unless a pass is running (then the pass releases them)."""

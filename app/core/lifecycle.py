@@ -8,7 +8,9 @@ move the table lacks is a bug that fails loudly instead of a stream that hangs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
+from typing import Generic, TypeVar
 
 
 class StreamState(Enum):
@@ -30,25 +32,54 @@ TRANSITIONS: dict[StreamState, frozenset[StreamState]] = {
 }
 
 
+class StageState(Enum):
+    """A stage beside the recogniser (speakers, translation)."""
+
+    RUNNING = "running"
+    FINISHING = "finishing"  # the stream ended: finish what is owed (every line translated)
+    CLOSED = "closed"  # nothing new starts; a late call is a no-op
+
+
+STAGE_TRANSITIONS: dict[StageState, frozenset[StageState]] = {
+    StageState.RUNNING: frozenset({StageState.FINISHING, StageState.CLOSED}),
+    StageState.FINISHING: frozenset({StageState.CLOSED}),
+    StageState.CLOSED: frozenset(),
+}
+
+S = TypeVar("S", bound=Enum)
+
+
 class LifecycleError(RuntimeError):
     """A move the table does not allow: a bug in the caller, never the client's doing."""
 
 
-class StreamLifecycle:
-    def __init__(self) -> None:
-        self.state = StreamState.RECEIVING
+class Lifecycle(Generic[S]):
+    """One state and the table of moves it may make."""
 
-    def advance(self, to: StreamState) -> None:
-        if to not in TRANSITIONS[self.state]:
-            raise LifecycleError(f"a stream cannot go from {self.state.value} to {to.value}")
+    def __init__(self, transitions: Mapping[S, frozenset[S]], start: S) -> None:
+        self._transitions = transitions
+        self.state = start
+
+    def advance(self, to: S) -> None:
+        if to not in self._transitions[self.state]:
+            raise LifecycleError(f"cannot go from {self.state.value} to {to.value}")
         self.state = to
 
-    def advance_if_allowed(self, to: StreamState) -> bool:
+    def advance_if_allowed(self, to: S) -> bool:
         """For events that may come late (a decoder's end after a failure): move if the table allows."""
-        if to in TRANSITIONS[self.state]:
+        if to in self._transitions[self.state]:
             self.state = to
             return True
         return False
+
+
+def stage_lifecycle() -> Lifecycle[StageState]:
+    return Lifecycle(STAGE_TRANSITIONS, StageState.RUNNING)
+
+
+class StreamLifecycle(Lifecycle[StreamState]):
+    def __init__(self) -> None:
+        super().__init__(TRANSITIONS, StreamState.RECEIVING)
 
     @property
     def takes_input(self) -> bool:

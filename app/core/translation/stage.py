@@ -22,6 +22,7 @@ import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
 from app.core.frontdata import FrontData, Line
+from app.core.lifecycle import StageState, stage_lifecycle
 from app.core.translation.base import TranslationError, Translator
 from app.core.translation.factory import open_translator
 
@@ -82,7 +83,7 @@ class TranslationStage:
         self.audio = AudioHistory() if translator.needs_audio else None
         self._lines: tuple[Line, ...] = ()
         self._live = ""
-        self._finishing = False
+        self._life = stage_lifecycle()
         self._done: dict[int, tuple[str, str]] = {}  # line index -> (its text, its translation)
         self._buffer_source = ""
         self._buffer_translation = ""
@@ -90,8 +91,12 @@ class TranslationStage:
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
-        self._closed = False
         self._reported: set[str] = set()
+
+    @property
+    def _finishing(self) -> bool:
+        """Every line is owed its translation now, complete sentence or not; the live text is not."""
+        return self._life.state is not StageState.RUNNING
 
     # -- the processor's side ---------------------------------------------------------
 
@@ -110,7 +115,7 @@ class TranslationStage:
 
     async def finish(self, snapshot: FrontData) -> None:
         """The stream ended: translate every committed line (the live text is dropped)."""
-        self._finishing = True
+        self._life.advance_if_allowed(StageState.FINISHING)
         self.apply(snapshot)
         self._drained.clear()
         self._wake.set()
@@ -118,7 +123,7 @@ class TranslationStage:
         await self.close()
 
     async def close(self) -> None:
-        self._closed = True  # a late apply() (the processor's last publish) starts nothing new
+        self._life.advance_if_allowed(StageState.CLOSED)  # a late apply() starts nothing new
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -163,7 +168,7 @@ class TranslationStage:
     # -- the worker -----------------------------------------------------------------------
 
     def _kick(self) -> None:
-        if self._closed:
+        if self._life.state is StageState.CLOSED:
             return
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work(), name="sayline-translate")
