@@ -14,6 +14,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
+from app.core.choices import StreamChoices
 from app.core.decoding import float_to_pcm16
 from app.server.protocol import apply_message
 from app.server.server import AsrServer, ServerSettings
@@ -348,3 +349,18 @@ def test_openai_compatible_upload(tiny_engine):
     assert srt[0] == 200 and srt[1].startswith(b"1\n00:00:0")
     assert garbage[0] == 415 and b"not an audio file" in garbage[1]
     assert bad_format[0] == 400 and b"response_format" in bad_format[1]
+
+
+def test_a_server_default_the_model_cannot_take_is_a_4400_not_a_crash(tiny_engine):
+    """The desktop app may hand its server a language the loaded model lacks (tiny.en and German)."""
+
+    async def scenario():
+        async with serving(tiny_engine, choices=StreamChoices(language="de")) as server:
+            async with connect(server.asr_url) as ws:
+                first = json.loads(await ws.recv())
+                with pytest.raises(websockets.ConnectionClosed):
+                    await ws.recv()
+            return first, ws.close_code
+
+    first, code = run(scenario())
+    assert code == 4400 and "English only" in first["error"]

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.core.choices import StreamChoices
 from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
+from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
 from app.core.translation.base import TranslationError
 from app.server.limits import ServerLimits, Slots
@@ -118,7 +119,7 @@ async def _run_session(
 def _open_processor(
     engine: TranscriptionEngine, options: SessionOptions, params: SessionParams
 ) -> AudioProcessor:
-    """The stream's processor; a translation it cannot do is the client's 4400, with the reason."""
+    """The stream's processor; a language or translation it cannot do is a 4400, with the reason."""
     config = ProcessorConfig(
         choices=params.choices,
         pcm_input=options.pcm_input,
@@ -127,7 +128,7 @@ def _open_processor(
     )
     try:
         return AudioProcessor(engine, config)
-    except TranslationError as exc:
+    except (LanguageError, TranslationError) as exc:
         raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
 
 
