@@ -12,6 +12,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -24,8 +25,8 @@ from app.core.decoding import (
     AudioDecodeError,
     AudioTooLongError,
     StreamDecoder,
-    decode_bytes,
     decode_file,
+    decode_into,
     duration_words,
     float_to_pcm16,
 )
@@ -105,11 +106,18 @@ def test_duration_words_reads_like_a_person_wrote_it():
     assert duration_words(2 * HOUR) == "2 hours"
 
 
-def test_decode_bytes_stops_at_the_cap_without_decoding_the_rest(bomb, traced):
+def decode_all(data: bytes | BinaryIO, label: str, **limits) -> np.ndarray:
+    """What the server's upload path decodes, gathered instead of streamed."""
+    blocks: list[np.ndarray] = []
+    decode_into(io.BytesIO(data) if isinstance(data, bytes) else data, label, blocks.append, **limits)
+    return np.concatenate(blocks)
+
+
+def test_decoding_stops_at_the_cap_without_decoding_the_rest(bomb, traced):
     tracemalloc.reset_peak()
     started = time.perf_counter()
     with pytest.raises(AudioTooLongError) as caught:
-        decode_bytes(bomb, "bomb.flac", max_seconds=60)
+        decode_all(bomb, "bomb.flac", max_seconds=60)
     took = time.perf_counter() - started
     assert str(caught.value) == "bomb.flac is longer than 1 minute, the most this server takes."
     assert isinstance(caught.value, AudioDecodeError)  # callers catching that keep working
@@ -121,28 +129,28 @@ def test_decode_bytes_stops_at_the_cap_without_decoding_the_rest(bomb, traced):
 def test_audio_under_the_cap_decodes_in_full():
     speech = clip("en", "jfk.wav")
     flac = encode(speech, "flac", "flac", rate=16000)
-    decoded = decode_bytes(flac, "jfk.flac", max_seconds=len(speech) / SAMPLE_RATE + 1)
+    decoded = decode_all(flac, "jfk.flac", max_seconds=len(speech) / SAMPLE_RATE + 1)
     assert abs(len(decoded) - len(speech)) < 160
 
 
-def test_decode_bytes_takes_a_spooled_file(bomb):
+def test_decoding_takes_a_spooled_file(bomb):
     """The server hands over an upload spooled to disk, not its bytes."""
     speech = clip("en", "jfk.wav")[: SAMPLE_RATE * 3]
     with tempfile.SpooledTemporaryFile(max_size=1024) as spooled:
         spooled.write(encode(speech, "ogg", "libopus"))
         spooled.seek(0)
-        decoded = decode_bytes(spooled, "speech.ogg")
+        decoded = decode_all(spooled, "speech.ogg")
     assert abs(len(decoded) - len(speech)) < SAMPLE_RATE * 0.1
     with tempfile.SpooledTemporaryFile(max_size=1024) as spooled:
         spooled.write(bomb)
         spooled.seek(0)
         with pytest.raises(AudioTooLongError, match="longer than 10 minutes"):
-            decode_bytes(spooled, "bomb.flac", max_seconds=600)
+            decode_all(spooled, "bomb.flac", max_seconds=600)
     with tempfile.SpooledTemporaryFile() as empty, pytest.raises(AudioDecodeError, match="is empty"):
-        decode_bytes(empty, "nothing.wav")
+        decode_all(empty, "nothing.wav")
 
 
-def test_decode_bytes_stops_when_asked(bomb):
+def test_decoding_stops_when_asked(bomb):
     """A server shutting down asks its upload decodes to stop, rather than wait for each."""
     asked = 0
 
@@ -152,7 +160,7 @@ def test_decode_bytes_stops_when_asked(bomb):
         return asked > 10
 
     with pytest.raises(AudioDecodeError, match=r"^Decoding bomb\.flac was stopped\.$"):
-        decode_bytes(bomb, "bomb.flac", should_stop=after_ten_packets)
+        decode_all(bomb, "bomb.flac", should_stop=after_ten_packets)
     assert asked == 11
 
 

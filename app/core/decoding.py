@@ -144,28 +144,6 @@ def decode_file(path: str | Path, max_seconds: float | None = None) -> np.ndarra
     return _decode_whole(str(path), str(path), max_seconds)
 
 
-def decode_bytes(
-    data: bytes | BinaryIO,
-    label: str,
-    max_seconds: float | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> np.ndarray:
-    """Like :func:`decode_file` for an upload; ``label`` names it in errors.
-
-    ``data`` is the upload in memory, or a binary file object read from where it stands (an
-    upload spooled to a temporary file, so a large one never has to be held in memory).
-    ``should_stop`` is asked at every packet: a caller abandoning the decode (a server
-    shutting down) gets :class:`AudioDecodeError` at once instead of waiting for the end.
-    """
-    if isinstance(data, bytes | bytearray | memoryview):
-        if not data:
-            raise AudioDecodeError(f"{label} is empty.")
-        return _decode_whole(io.BytesIO(data), label, max_seconds, should_stop)
-    if _is_empty(data):
-        raise AudioDecodeError(f"{label} is empty.")
-    return _decode_whole(data, label, max_seconds, should_stop)
-
-
 def _is_empty(file: BinaryIO) -> bool:
     """Whether a seekable file has nothing left to read; one that cannot seek is left to FFmpeg."""
     seekable = getattr(file, "seekable", None)
@@ -177,14 +155,9 @@ def _is_empty(file: BinaryIO) -> bool:
     return end <= here
 
 
-def _decode_whole(
-    source: Any,
-    label: str,
-    max_seconds: float | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> np.ndarray:
+def _decode_whole(source: Any, label: str, max_seconds: float | None = None) -> np.ndarray:
     blocks: list[np.ndarray] = []
-    decode_into(source, label, blocks.append, max_seconds, should_stop)
+    decode_into(source, label, blocks.append, max_seconds)
     return np.concatenate(blocks)
 
 
@@ -195,13 +168,19 @@ def decode_into(
     max_seconds: float | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> float:
-    """Decode ``source`` (a path or a seekable file) block by block into ``emit``; return seconds.
+    """Decode ``source`` (a path, or a binary file read from where it stands, such as an upload
+    spooled to disk) block by block into ``emit``; return the seconds decoded.
 
+    ``should_stop`` is asked at every packet: a caller abandoning the decode (a client gone, a
+    server stopping) gets :class:`AudioDecodeError` at once instead of waiting for the end.
     ``emit`` may block: a caller that hands blocks to a stream as it takes them holds a few
-    seconds of audio, not the whole file. The errors are :func:`decode_bytes`'s.
+    seconds of audio, not the whole file. Raises :class:`AudioDecodeError` (one sentence) for
+    what is not audio, and :class:`AudioTooLongError` once decoding passes ``max_seconds``.
     """
     import av
 
+    if not isinstance(source, str) and _is_empty(source):
+        raise AudioDecodeError(f"{label} is empty.")
     total = 0
 
     def counted(samples: np.ndarray) -> None:
