@@ -82,7 +82,6 @@ class BodyReader:
         self._limits = limits
         self._clock = clock
         self.received = 0
-        self.disconnected = False
 
     def _check_rate(self, started: float) -> None:
         elapsed = self._clock() - started
@@ -101,7 +100,6 @@ class BodyReader:
             except TimeoutError:
                 raise BodyError(408, "The upload stalled.") from None
             if message["type"] == "http.disconnect":
-                self.disconnected = True
                 raise BodyError(400, "The client went away during the upload.")
             chunk = message.get("body", b"")
             self.received += len(chunk)

@@ -28,7 +28,7 @@ from app.core.decoding import AudioDecodeError, AudioTooLongError, decode_into
 from app.core.engine import TranscriptionEngine
 from app.core.feed import END_OF_STREAM, FILE_STEP_S, drive
 from app.core.frontdata import STATUS_ERROR, FrontData
-from app.core.languages import LanguageError, validate_language
+from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
 from app.core.translation.base import TranslationError
 from app.server.limits import MIB, BodyError, BodyReader, ServerLimits
@@ -152,10 +152,8 @@ async def transcribe_form(
         raise UploadError(
             http.HTTPStatus.BAD_REQUEST, f"response_format must be one of {', '.join(RESPONSE_FORMATS)}."
         )
-    try:
-        language = _text_field(form, "language", "")
-        validate_language(language, engine.is_multilingual)
-        choices = defaults.with_query({"language": language})
+    try:  # the processor checks the language against the model (an English-only one says so)
+        choices = defaults.with_query({"language": _text_field(form, "language", "")})
         processor = AudioProcessor(engine, ProcessorConfig(choices=choices, live=False, step_s=FILE_STEP_S))
     except (LanguageError, ChoiceError, TranslationError) as exc:
         raise UploadError(http.HTTPStatus.BAD_REQUEST, str(exc)) from None
