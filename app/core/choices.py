@@ -11,7 +11,7 @@ when the stream opens, since only the engine knows it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from app.core.diarization import DiarizationError, DiarizationOptions
@@ -34,6 +34,7 @@ class StreamChoices:
     target_language: str = ""  # "": no translation
     translator: str = "auto"  # auto | argos | whisper (app/core/translation/factory.py)
     translate_buffer: bool = True  # also translate the live, uncommitted text about every 0.5 s
+    revise: bool = True  # decode each finished utterance again with beam search (app/core/revision.py)
 
     def __post_init__(self) -> None:
         try:
@@ -65,6 +66,26 @@ class StreamChoices:
         return self.replace(**changes)
 
 
+def _switch(name: str) -> Callable[[StreamChoices, str], dict[str, object]]:
+    """A yes/no query parameter: 1/0, true/false, yes/no, on/off; empty keeps the default."""
+
+    def parse(_choices: StreamChoices, value: str) -> dict[str, object]:
+        word = value.strip().lower()
+        if not word:
+            return {}
+        if word in _YES:
+            return {name: True}
+        if word in _NO:
+            return {name: False}
+        raise ChoiceError(f"{name} must be 1 or 0, not {value!r}.")
+
+    return parse
+
+
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
+
+
 def _max_speakers(choices: StreamChoices, value: str) -> dict[str, object]:
     if choices.diarization is None:
         raise ChoiceError("max_speakers needs speaker labels, which this server was started without.")
@@ -81,5 +102,6 @@ QUERY_FIELDS = {
     "target_language": lambda _choices, value: {"target_language": value},  # "": off
     "policy": lambda _choices, value: {"policy": value} if value.strip() else {},
     "max_speakers": _max_speakers,
+    "revise": _switch("revise"),
 }
 """`/asr` query parameters that override a stream choice, each as ``(choices, value) -> changes``."""

@@ -162,12 +162,19 @@ class TranscriptionEngine:
     def model_name(self) -> str:
         return self.config.model
 
-    def decode(self, audio: np.ndarray, offset: float, language: str | None, prompt: str) -> Decoded:
-        """Decode one buffer synchronously; word times are shifted by ``offset`` to stream time."""
+    def decode(
+        self, audio: np.ndarray, offset: float, language: str | None, prompt: str,
+        beam_size: int | None = None,
+    ) -> Decoded:
+        """Decode one buffer synchronously; word times are shifted by ``offset`` to stream time.
+
+        ``beam_size`` None is the engine's (greedy for live decodes); an utterance's final
+        revision asks for a beam.
+        """
         segments, info = self._model.transcribe(
             audio,
             language=language if self.is_multilingual else "en",
-            beam_size=self.config.beam_size,
+            beam_size=beam_size or self.config.beam_size,
             temperature=0.0,
             word_timestamps=True,
             condition_on_previous_text=False,
@@ -199,14 +206,22 @@ class TranscriptionEngine:
         return len(self._model.hf_tokenizer.encode(" " + prompt.strip(), add_special_tokens=False).ids)
 
     async def transcribe(
-        self, audio: np.ndarray, offset: float, language: str | None, prompt: str
+        self, audio: np.ndarray, offset: float, language: str | None, prompt: str,
+        beam_size: int | None = None,
     ) -> Decoded:
         loop = asyncio.get_running_loop()
         self._transcriptions += 1
         try:
-            return await loop.run_in_executor(self._executor, self.decode, audio, offset, language, prompt)
+            return await loop.run_in_executor(
+                self._executor, self.decode, audio, offset, language, prompt, beam_size
+            )
         finally:
             self._transcriptions -= 1
+
+    @property
+    def transcriptions_waiting(self) -> int:
+        """Decodes in flight or queued on the ASR worker, from every stream."""
+        return self._transcriptions
 
     def decode_translation(self, audio: np.ndarray, language: str | None) -> str:
         """Whisper's own speech translation (into English) of one committed line's audio."""

@@ -31,13 +31,14 @@ class Line:
     end: float
     translation: str = ""
     detected_language: str = ""
+    revised: bool = False  # its words were replaced by the utterance's final decode (app/core/revision.py)
 
     @property
     def is_silence(self) -> bool:
         return self.speaker == SILENCE_SPEAKER
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        line: dict[str, Any] = {
             "speaker": self.speaker,
             "text": self.text,
             "start": format_time(self.start),
@@ -45,6 +46,9 @@ class Line:
             "translation": self.translation,
             "detected_language": self.detected_language,
         }
+        if self.revised:  # a Sayline field, only when true: WhisperLiveKit's clients never see it
+            line["revised"] = True
+        return line
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class FrontData:
     remaining_time_transcription: float = 0.0
     remaining_time_diarization: float = 0.0
     error: str = ""
+    refined: bool = False  # the whole session decoded again offline (app/core/refine.py)
 
     def to_dict(self) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -72,6 +77,8 @@ class FrontData:
         }
         if self.error:
             message["error"] = self.error
+        if self.refined:  # a Sayline field, only when true
+            message["refined"] = True
         return message
 
     @property
