@@ -25,6 +25,7 @@ from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError, validate_language
 from app.core.models import DEFAULT_MODEL, ModelError
 from app.core.policy import DEFAULT_POLICY, POLICIES
+from app.core.refine import refine_session
 from app.core.translation import BACKENDS as TRANSLATORS
 from app.core.translation import TranslationError, open_translator
 from app.paths import demo_sample
@@ -42,9 +43,9 @@ class CliError(Exception):
 def _progress_printer(label: str):
     last = [-1]
 
-    def report(done: int, total: int) -> None:
-        percent = 100 * done // max(total, 1)
-        if percent != last[0] and percent % 10 == 0:
+    def report(done: float, total: float) -> None:
+        percent = int(100 * done / total) // 10 * 10 if total else 100  # every 10%, even past jumps
+        if percent != last[0]:
             last[0] = percent
             print(f"{label}: {percent}%", file=sys.stderr, flush=True)
 
@@ -81,6 +82,7 @@ def stream_choices(args: argparse.Namespace) -> StreamChoices:
             diarization=diarization,
             target_language=getattr(args, "target_language", ""),
             translator=getattr(args, "translator", "auto"),
+            revise=not args.no_revise,
         )
     except ChoiceError as exc:
         raise CliError(str(exc)) from None
@@ -110,14 +112,24 @@ async def stream_through(
     return final
 
 
+async def transcribe_file(
+    engine: TranscriptionEngine, samples: np.ndarray, args: argparse.Namespace, choices: StreamChoices
+) -> FrontData:
+    """The live transcript, printed as it commits; then, unless ``--no-refine``, a file run's."""
+    printer = None if args.quiet else LivePrinter(sys.stderr)
+    final = await stream_through(engine, samples, args.realtime, printer, choices)
+    if args.no_refine:
+        return final
+    return await refine_session(engine, samples, choices, on_progress=_progress_printer("Refining"))
+
+
 def run_transcribe(args: argparse.Namespace) -> int:
     choices = stream_choices(args)
     samples = decode_file(args.file)
     load_speaker_models(choices)
     engine = load_engine(args.model, choices)
     try:
-        printer = None if args.quiet else LivePrinter(sys.stderr)
-        final = asyncio.run(stream_through(engine, samples, args.realtime, printer, choices))
+        final = asyncio.run(transcribe_file(engine, samples, args, choices))
     finally:
         engine.close()
     sys.stdout.write(EXPORTERS[args.format](final))
@@ -223,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--policy", choices=sorted(POLICIES), default=DEFAULT_POLICY,
             help=f"when words become final (default {DEFAULT_POLICY}; see README)",
         )
+        sub.add_argument(
+            "--no-revise", action="store_true",
+            help="keep each utterance's live words instead of decoding it again with a beam when it ends",
+        )
 
     def add_diarization_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--diarization", action="store_true", help="label speakers 1, 2, 3… (needs torch)")
@@ -258,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--realtime", action="store_true", help="pace the file at 1x speed, as if live")
     transcribe.add_argument("--format", choices=FORMATS, default="txt", help="final transcript format")
     transcribe.add_argument("-q", "--quiet", action="store_true", help="do not print lines as they commit")
+    transcribe.add_argument(
+        "--no-refine", action="store_true",
+        help="output the live transcript instead of decoding the whole file again at the end",
+    )
     add_diarization_options(transcribe)
     add_translation_options(transcribe)
     transcribe.set_defaults(handler=run_transcribe)

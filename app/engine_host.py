@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 from app.audio import (
@@ -32,7 +33,8 @@ from app.core.translation.argos_install import (
     fetch_index,
     install_file,
 )
-from app.live import LiveCallbacks, LiveSession, LiveSource
+from app.live import AudioPlan, LiveCallbacks, LiveSession, LiveSource
+from app.refining import Refiner
 from app.server.server import AsrServer, ServerSettings
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class EngineHost:
         self.engine: TranscriptionEngine | None = None
         self._session: LiveSession | None = None
         self._server: AsrServer | None = None
+        self._refiner = Refiner()
+        self._stopping = asyncio.Lock()  # a quit right after Stop waits for that session's audio to be taken
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -87,6 +91,8 @@ class EngineHost:
             return self.engine
         if self._session is not None or self._server is not None:
             raise RuntimeError("Stop captioning and the server before switching the model.")
+        if self._refiner.busy:
+            raise RuntimeError("Wait for refining to finish, or cancel it, before switching the model.")
         engine = await asyncio.to_thread(TranscriptionEngine, config, progress)
         old, self.engine = self.engine, engine
         if old is not None:
@@ -94,25 +100,40 @@ class EngineHost:
         return engine
 
     async def start_live(
-        self, sources: list[LiveSource], callbacks: LiveCallbacks, choices: StreamChoices | None = None
+        self,
+        sources: list[LiveSource],
+        callbacks: LiveCallbacks,
+        choices: StreamChoices | None = None,
+        audio_plan: AudioPlan | None = None,
     ) -> None:
-        """Caption ``sources``; every stream does what ``choices`` says (language, policy, speakers…)."""
+        """Caption ``sources``; every stream does what ``choices`` says (language, policy, speakers…).
+
+        ``audio_plan``: keep the audio, to refine the transcript after Stop and/or to keep the files.
+        """
         if self.engine is None:
             raise RuntimeError("The speech model is not loaded yet.")
         if self._session is not None:
             return
-        session = LiveSession(self.engine, sources, callbacks, choices)
+        session = LiveSession(self.engine, sources, callbacks, choices, audio_plan)
         try:
             await session.start()
         except Exception:
             await session.stop()
+            await asyncio.to_thread(session.discard_audio)
             raise
         self._session = session
 
     async def stop_live(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.stop()
+        """Finish the streams; their audio goes on to be refined (or kept, or deleted) in the background."""
+        async with self._stopping:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.stop()
+                self._refiner.take(session)
+
+    async def cancel_refine(self, sessions: tuple[Path, ...]) -> None:
+        """Stop refining ``sessions``; their live transcripts stay."""
+        self._refiner.cancel(sessions)
 
     async def find_system_audio(self) -> CaptureSource | SystemAudioUnavailable:
         """The system-audio source to capture, or why there is none: asked again at every Start,
@@ -154,6 +175,7 @@ class EngineHost:
 
     async def _close_all(self) -> None:
         await self.stop_live()
+        await self._refiner.close()
         await self.stop_server()
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)

@@ -6,7 +6,7 @@ For every clip of the set that has an RTTM, three runs:
 
 1. **streaming**: a StreamingDiarizer fed 0.5 s chunks as the processor feeds it, a pass
    whenever one is due and a final pass, timed on its own (no ASR running);
-2. **offline**: the same models over the whole clip (bench/offline_diarization.py);
+2. **offline**: the same models over the whole clip (app/core/diarization/offline.py);
 3. **with ASR**: the clip through the whole engine in real time with diarization on
    (bench/diarize_live.py).
 
@@ -43,6 +43,7 @@ from app.core.diarization import (
     SpeakerTurn,
     load_models,
 )
+from app.core.diarization.offline import OfflineSettings, diarize_offline
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.processor import ProcessorConfig
@@ -50,7 +51,6 @@ from bench.der import DerResult, Turn, diarization_error, read_rttm
 from bench.diarize_live import AttributedWord, DiarizationTimer, LiveRun, run_live
 from bench.diarize_report import print_tables
 from bench.metrics import summarize
-from bench.offline_diarization import OfflineSettings, diarize_offline
 from bench.output import write_results
 from bench.replay import AsrTimer, peak_rss_mb
 
@@ -120,7 +120,7 @@ def run_streaming(
 
 def run_offline(models: DiarizationModels, audio: np.ndarray, settings: OfflineSettings) -> dict[str, Any]:
     cpu, wall = time.process_time(), time.perf_counter()
-    turns = diarize_offline(models, audio, settings)
+    turns = _turns(diarize_offline(models, audio, settings))
     return {"turns": turns, "cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
 
 

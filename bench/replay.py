@@ -21,6 +21,7 @@ import psutil
 from app.core.decoding import SAMPLE_RATE
 from app.core.engine import TranscriptionEngine
 from app.core.feed import feed_samples
+from app.core.frontdata import Line
 from app.core.processor import AudioProcessor, ProcessorConfig
 
 
@@ -57,6 +58,7 @@ class Replay:
     first_text_s: float | None = None
     final_update_s: float = 0.0
     final_text: str = ""
+    final_lines: tuple[Line, ...] = ()
     wall_s: float = 0.0
     cpu_s: float = 0.0
     asr_calls: int = 0
@@ -120,6 +122,7 @@ async def replay(
             )
             result.final_update_s = t
             result.final_text = update.text
+            result.final_lines = update.lines
 
     consumer = asyncio.create_task(consume())
     try:

@@ -120,6 +120,8 @@ def test_two_streams_at_once_both_transcribe(tiny_engine):
         ("target_language=zz", "Unknown target language"),
         ("target_language=de", "No installed language pair translates en to de"),
         ("policy=greedy", "Unknown policy"),
+        ("refine=bogus", "refine must be 1 or 0"),
+        ("revise=maybe", "revise must be 1 or 0"),
     ],
 )
 def test_bad_query_values_get_a_message_and_4400(tiny_engine, query, message):

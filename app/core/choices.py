@@ -66,18 +66,24 @@ class StreamChoices:
         return self.replace(**changes)
 
 
+def parse_switch(name: str, value: str) -> bool | None:
+    """A yes/no parameter: 1/0, true/false, yes/no, on/off; None (the default) when empty."""
+    word = value.strip().lower()
+    if not word:
+        return None
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ChoiceError(f"{name} must be 1 or 0, not {value!r}.")
+
+
 def _switch(name: str) -> Callable[[StreamChoices, str], dict[str, object]]:
-    """A yes/no query parameter: 1/0, true/false, yes/no, on/off; empty keeps the default."""
+    """A yes/no query parameter for the choice ``name``; empty keeps the default."""
 
     def parse(_choices: StreamChoices, value: str) -> dict[str, object]:
-        word = value.strip().lower()
-        if not word:
-            return {}
-        if word in _YES:
-            return {name: True}
-        if word in _NO:
-            return {name: False}
-        raise ChoiceError(f"{name} must be 1 or 0, not {value!r}.")
+        switched = parse_switch(name, value)
+        return {} if switched is None else {name: switched}
 
     return parse
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -69,6 +69,19 @@ class Decoded:
     segments: tuple[DecodedSegment, ...]
     language: str
     language_probability: float
+
+
+def decoded_segment(segment: Any, offset: float) -> DecodedSegment:
+    """A faster-whisper segment with word timestamps, its word times shifted by ``offset``."""
+    return DecodedSegment(
+        words=tuple(
+            TimedWord(w.word, float(w.start) + offset, float(w.end) + offset, float(w.probability))
+            for w in segment.words or ()
+        ),
+        no_speech_prob=segment.no_speech_prob,
+        avg_logprob=segment.avg_logprob,
+        compression_ratio=segment.compression_ratio,
+    )
 
 
 def pick_device(requested: str) -> tuple[str, str]:
@@ -186,18 +199,7 @@ class TranscriptionEngine:
             compression_ratio_threshold=None,
             max_new_tokens=token_budget(len(audio) / SAMPLE_RATE, self._prompt_tokens(prompt)),
         )
-        decoded = tuple(
-            DecodedSegment(
-                words=tuple(
-                    TimedWord(w.word, float(w.start) + offset, float(w.end) + offset, float(w.probability))
-                    for w in segment.words or ()
-                ),
-                no_speech_prob=segment.no_speech_prob,
-                avg_logprob=segment.avg_logprob,
-                compression_ratio=segment.compression_ratio,
-            )
-            for segment in segments
-        )
+        decoded = tuple(decoded_segment(segment, offset) for segment in segments)
         return Decoded(decoded, info.language, info.language_probability)
 
     def _prompt_tokens(self, prompt: str) -> int:
@@ -237,12 +239,23 @@ class TranscriptionEngine:
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
 
-    async def translate_speech(self, audio: np.ndarray, language: str | None) -> str:
-        """On the ASR worker, but only once no transcription is waiting: captions come first."""
+    async def until_idle(self) -> None:
+        """Return once no transcription is waiting: work that can wait lets live captions go first."""
         while self._transcriptions:
             await asyncio.sleep(0.05)
+
+    async def when_idle(self, work: Callable[..., T], *args: object) -> T:
+        """``work`` on the ASR worker once no transcription is waiting.
+
+        For work that can wait (speech translation, the refine pass after Stop): it still holds
+        the worker's one thread while it runs, so it should be short (one 30-s window, one line).
+        """
+        await self.until_idle()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.decode_translation, audio, language)
+        return await loop.run_in_executor(self._executor, work, *args)
+
+    async def translate_speech(self, audio: np.ndarray, language: str | None) -> str:
+        return await self.when_idle(self.decode_translation, audio, language)
 
     async def speech_probabilities(self, stream: VadStream, samples: np.ndarray) -> np.ndarray:
         """VAD on its own small executor, so silence detection never queues behind a decode."""

@@ -24,6 +24,7 @@ from app.core.engine import Decoded, TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
 from app.core.lifecycle import StreamLifecycle, StreamState
+from app.core.revision import RevisionStats
 from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscriber
 from app.core.translation.stage import TranslationStage, create_stage
 
@@ -84,15 +85,25 @@ class ProcessorConfig:
 
 
 class AudioProcessor:
-    """Raises LanguageError (or TranslationError) at construction for a language it cannot take."""
+    """Raises LanguageError (or TranslationError) at construction for a language it cannot take.
 
-    def __init__(self, engine: TranscriptionEngine, config: ProcessorConfig | None = None) -> None:
+    ``on_audio`` sees every block of decoded audio the stream takes in, on the loop (a server
+    keeps a stream's audio for its refine pass that way); it must be quick.
+    """
+
+    def __init__(
+        self,
+        engine: TranscriptionEngine,
+        config: ProcessorConfig | None = None,
+        on_audio: Callable[[np.ndarray], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.config = config or ProcessorConfig()
+        self._on_audio = on_audio
         choices = self.config.choices
         multilingual = engine.is_multilingual
         language = validate_language(choices.language, multilingual) if choices.language else engine.language
-        self._core = StreamTranscriber(self.config.stream, language, choices.policy)
+        self._core = StreamTranscriber(self.config.stream, language, choices.policy, revise=choices.revise)
         self._vad = engine.vad.stream()
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
@@ -203,6 +214,8 @@ class AudioProcessor:
         self._pending_samples += samples.size
         self._received_samples += samples.size
         self._audio_arrived.set()
+        if self._on_audio is not None:
+            self._on_audio(samples)
 
     def _mark_input_ended(self) -> None:
         if self._life.advance_if_allowed(StreamState.DRAINED):  # not after a failure
@@ -271,6 +284,7 @@ class AudioProcessor:
             if not self._life.failed:
                 await self._decode(stream_ended=True)
                 self._core.finish()
+                await self._revise()
             if self._speakers is not None:
                 self._speakers.end()
             await speakers
@@ -286,6 +300,8 @@ class AudioProcessor:
             speakers.cancel()
         finally:
             self._stop_decoder()
+        if self._core.revise:
+            log.info("revision: %s", self._core.revision_stats.summary())
         await self._publish(finished=True)
 
     async def _run_speakers(self) -> None:
@@ -301,8 +317,11 @@ class AudioProcessor:
 
     async def _decode(self, stream_ended: bool) -> None:
         request = self._core.plan(stream_ended=stream_ended, min_new_audio_s=self._cadence_s())
-        if request is None:
-            return
+        if request is not None:
+            await self._decode_request(request)
+        await self._revise()
+
+    async def _decode_request(self, request: DecodeRequest) -> None:
         decoded = request.reuse
         if decoded is None:
             decoded = await self._recognise(request, request.prompt)
@@ -312,6 +331,31 @@ class AudioProcessor:
         self._core.apply(request, decoded)
         if self._speakers is not None:
             self._speakers.release_if_idle()
+
+    async def _revise(self) -> None:
+        """Decode each finished utterance once more, unless that would keep captions waiting."""
+        for job in self._core.take_revisions():
+            if self._too_busy_to_revise():
+                self._core.skip_revision(job)
+                continue
+            beam = self._core.revision.beam_size
+            decoded = await self.engine.transcribe(job.audio, job.offset, job.language, job.prompt, beam)
+            self._core.apply_revision(job, decoded, received_until=self.received_seconds)
+
+    def _too_busy_to_revise(self) -> bool:
+        """Live: behind by more than ``max_lag_s``, or another stream waits for the recogniser.
+
+        A file fed faster than real time is always behind and waits for nobody, so it always
+        revises: the same input gives the same text.
+        """
+        if not self.config.live:
+            return False
+        lag = self.received_seconds - self._core.processed_until
+        return lag > self._core.revision.max_lag_s or self.engine.transcriptions_waiting > 0
+
+    @property
+    def revision_stats(self) -> RevisionStats:
+        return self._core.revision_stats
 
     async def _recognise(self, request: DecodeRequest, prompt: str) -> Decoded:
         started = time.perf_counter()

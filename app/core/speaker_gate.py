@@ -10,6 +10,7 @@ between passes, so no lock is needed.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import Protocol
 
 from app.core.lines import DEFAULT_SPEAKER, LineBuilder
@@ -53,6 +54,35 @@ class SpeakerGate:
             speaker = source.speaker_for(word.start, word.end) or self._last_speaker
             self._last_speaker = speaker
             self.lines.add_words([word], speaker, language)
+
+    def revise(self, old: Sequence[TimedWord], new: Sequence[TimedWord]) -> None:
+        """Put ``new`` in place of ``old``, wherever those are: on lines, still waiting, or split.
+
+        New words up to the end of the last old word already on a line go on lines (with
+        the speakers those lines have); the rest wait in the old words' place.
+        """
+        gone = {id(w) for w in old}
+        waiting_ids = {id(w) for w, _ in self._waiting}
+        on_lines = [w for w in old if id(w) not in waiting_ids]
+        if not on_lines:
+            placed: Sequence[TimedWord] = ()
+        elif len(on_lines) == len(old):
+            placed = new
+        else:
+            placed = [w for w in new if (w.start + w.end) / 2 <= on_lines[-1].end]
+        if on_lines:
+            self.lines.revise(on_lines, placed)
+        still_waiting = list(new[len(placed):])
+        if len(on_lines) < len(old):
+            language = next(lang for w, lang in self._waiting if id(w) in gone)
+            rebuilt: deque[tuple[TimedWord, str]] = deque()
+            for word, lang in self._waiting:
+                if id(word) not in gone:
+                    rebuilt.append((word, lang))
+                elif still_waiting:
+                    rebuilt.extend((w, language) for w in still_waiting)
+                    still_waiting = []
+            self._waiting = rebuilt
 
     @property
     def waiting_text(self) -> str:

@@ -9,6 +9,7 @@ here, synchronous, makes them testable and keeps the processor a thin async shel
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,7 +27,18 @@ from app.core.hallucination import (
 )
 from app.core.lines import LineBuilder
 from app.core.policy import DEFAULT_POLICY, StreamingPolicy, create_policy
+from app.core.revision import (
+    RevisionJob,
+    RevisionSettings,
+    RevisionStats,
+    cut_unlikely_tail,
+    same_words,
+    trim_overlap,
+    trusted,
+    within_job,
+)
 from app.core.speaker_gate import SpeakerGate
+from app.core.tidy import tidy_words
 from app.core.vad import SpeechTracker
 from app.core.words import TimedWord, join_words
 
@@ -64,8 +76,13 @@ class StreamTranscriber:
         settings: StreamSettings | None = None,
         language: str | None = None,
         policy: str = DEFAULT_POLICY,
+        revise: bool = True,
+        revision: RevisionSettings | None = None,
     ) -> None:
         self.settings = settings or StreamSettings()
+        self.revise = revise
+        self.revision = revision or RevisionSettings()
+        self.revision_stats = RevisionStats()
         self.language = language
         self._language_locked = language is not None
         self.tracker = SpeechTracker()
@@ -79,6 +96,9 @@ class StreamTranscriber:
         self._committed: deque[TimedWord] = deque(maxlen=256)
         self._sentence_ends: list[float] = []
         self._last: tuple[DecodeRequest, Decoded] | None = None  # the latest decode and its answer
+        self._unrevised: list[TimedWord] = []  # committed since the last revision point
+        self._stretch_end = 0.0  # where the last stretch offered for revision ended
+        self._revisions: deque[RevisionJob] = deque()
 
     # -- audio in -------------------------------------------------------------------
 
@@ -201,6 +221,7 @@ class StreamTranscriber:
         self.processed_until = max(self.processed_until, request.end)
         if request.final:
             self._finalized_until = request.end
+            self._queue_revision(request.end)
         self._trim_long_buffer(request.end)
         return committed
 
@@ -231,6 +252,8 @@ class StreamTranscriber:
         self.speakers.add_words(words, self.language or "")
         self._committed.extend(words)
         self._sentence_ends.extend(w.end for w in words if w.ends_sentence)
+        if self.revise:
+            self._unrevised.extend(words)
 
     def _trim_long_buffer(self, decoded_until: float) -> None:
         """Bound the buffer: at a sentence end if possible, at any committed word if needed."""
@@ -251,10 +274,125 @@ class StreamTranscriber:
         drop = round((time - self._offset) * SAMPLE_RATE)
         if drop <= 0:
             return
+        self._queue_revision(time)  # the hard cut of a long utterance ends what it drops
         drop = min(drop, len(self._buffer))
         self._buffer = self._buffer[drop:]
         self._offset += drop / SAMPLE_RATE
         self._sentence_ends = [t for t in self._sentence_ends if t > self._offset]
+
+    # -- revision -------------------------------------------------------------------
+
+    def _queue_revision(self, until: float) -> None:
+        """The words committed up to ``until`` are final: queue their stretch for one more decode.
+
+        Called when an utterance ends and before the buffer drops audio, so every committed
+        word is offered for revision once, with audio that still holds it.
+        """
+        count = 0
+        while count < len(self._unrevised) and self._unrevised[count].end <= until + 1e-3:
+            count += 1
+        if not count:
+            return
+        words, self._unrevised = tuple(self._unrevised[:count]), self._unrevised[count:]
+        lead_in = self._speech_start(words) - self.revision.lead_s
+        start = max(self._offset, lead_in, self._stretch_end)  # stretches never overlap
+        self._stretch_end = until
+        offset = max(self._offset, start - self.revision.context_s)
+        ids = {id(w) for w in words}
+        before = tuple(w for w in self._committed if id(w) not in ids and w.end <= offset + 1e-3)
+        audio_end = min(self.received_until, until + self.revision.tail_s)
+        first, last = (round((t - self._offset) * SAMPLE_RATE) for t in (offset, audio_end))
+        self._revisions.append(
+            RevisionJob(
+                audio=self._buffer[first:last].copy(),
+                offset=offset,
+                start=start,
+                end=until,
+                prompt=join_words(before).strip()[-self.settings.prompt_chars:],
+                language=self.language if self._language_locked else None,
+                words=words,
+                regions=tuple(self.tracker.regions(since=offset)),
+                before=before,
+            )
+        )
+
+    def _speech_start(self, words: tuple[TimedWord, ...]) -> float:
+        """Where the stretch's speech starts: Whisper times a first word late at times (0.4 s seen)."""
+        first = min(w.start for w in words)
+        region = next((r for r in self.tracker.regions(since=self._offset) if r.end > first), None)
+        return min(first, region.start) if region is not None else first
+
+    def take_revisions(self) -> list[RevisionJob]:
+        """The stretches waiting for their revision, oldest first; the caller runs or skips each."""
+        jobs = list(self._revisions)
+        self._revisions.clear()
+        return jobs
+
+    def skip_revision(self, job: RevisionJob) -> None:
+        """No time to decode it again: its live words stay, tidied (that costs nothing)."""
+        self.revision_stats.skipped += 1
+        self._settle(job, job.words)
+
+    def apply_revision(self, job: RevisionJob, decoded: Decoded, received_until: float) -> bool:
+        """Put the revision's words in place of the job's; True when a reader sees a change."""
+        speech_s = sum(r.end - max(r.start, job.offset) for r in job.regions)
+        words: list[TimedWord] = []
+        for segment in decoded.segments:
+            words.extend(plausible_words(segment, speech_s))
+        words = within_job(within_speech(cut_unheard(cut_repetition_loop(spoken(words))), job.regions), job)
+        words = cut_unlikely_tail(cut_echo(words, job.before, after=job.offset), job.words, self.revision)
+        words = trim_overlap(words, *self._neighbours(job.words))
+        stats = self.revision_stats
+        stats.late_s.append(round(max(0.0, received_until - job.end), 3))
+        if same_words(job.words, words):
+            stats.unchanged += 1
+            return self._settle(job, job.words)
+        if not trusted(job.words, words, self.revision):
+            stats.rejected += 1
+            return self._settle(job, job.words)
+        stats.revised += 1
+        stats.words_before += len(job.words)
+        stats.words_after += len(words)
+        return self._settle(job, words)
+
+    def _settle(self, job: RevisionJob, words: Sequence[TimedWord]) -> bool:
+        """Tidy the stretch's final words (app/core/tidy.py) and put them in place of the live ones.
+
+        Tidying may take the full stop off the word before the stretch ("Americans. ask"), so
+        that word is replaced too when it changes. True when a reader sees a change.
+        """
+        previous, _ = self._neighbours(job.words)
+        before = previous[-1] if previous else None
+        tidied_before, tidied = tidy_words(words, before, self.language or "")
+        old, new = list(job.words), tidied
+        if before is not None and tidied_before is not before:
+            old, new = [before, *old], [tidied_before, *new]
+        if len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True)):
+            return False
+        self._replace(tuple(old), new)
+        return True
+
+    def _neighbours(self, words: tuple[TimedWord, ...]) -> tuple[list[TimedWord], list[TimedWord]]:
+        """The committed words just before and just after ``words`` (a few of each)."""
+        committed = list(self._committed)
+        ids = [id(w) for w in committed]
+        if id(words[0]) not in ids or id(words[-1]) not in ids:
+            return [], []
+        first, last = ids.index(id(words[0])), ids.index(id(words[-1]))
+        return committed[max(0, first - 3):first], committed[last + 1:last + 4]
+
+    def _replace(self, old: tuple[TimedWord, ...], new: list[TimedWord]) -> None:
+        """Swap committed words everywhere they live: the prompt's memory, sentence ends, lines."""
+        gone = {id(w) for w in old}
+        kept = [w for w in self._committed if id(w) not in gone]
+        at = next((i for i, w in enumerate(kept) if w.start >= old[0].start), len(kept))
+        self._committed = deque(kept[:at] + new + kept[at:], maxlen=self._committed.maxlen)
+        old_ends = {w.end for w in old if w.ends_sentence}
+        self._sentence_ends = sorted(
+            [t for t in self._sentence_ends if t not in old_ends]
+            + [w.end for w in new if w.ends_sentence and w.end > self._offset]
+        )
+        self.speakers.revise(old, new)
 
     # -- stream end and snapshots ---------------------------------------------------
 
@@ -262,6 +400,7 @@ class StreamTranscriber:
         """Commit whatever is still pending; the stream has ended."""
         self._commit(self.policy.flush())
         self.processed_until = self.received_until
+        self._queue_revision(self.received_until)
 
     def snapshot(self, received_until: float) -> FrontData:
         heard = self.tracker.heard_speech or bool(self.lines.lines)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from app.core.choices import StreamChoices
 from app.core.engine import EngineConfig
 from app.engine_host import EngineHost
-from app.live import LiveCallbacks, LiveSource
+from app.live import AudioPlan, LiveCallbacks, LiveSource
 from app.server.server import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class EngineBridge(QObject):
     update = Signal(str, object)  # source label, FrontData
     capture_state = Signal(str, str, str)  # source label, state, message
     level = Signal(str, float)  # source label, dBFS
+    refine_progress = Signal(object, float, float)  # session (its log's Path), seconds refined, in all
+    refined = Signal(object)  # RefineOutcome: a stopped session's refined transcript, or why there is none
     server_changed = Signal(str)  # ws:// URL (with ?token= when one is needed), or "" when stopped
     server_failed = Signal()  # the server did not start; `error` says why
     error = Signal(str)  # one sentence for the user
@@ -47,6 +50,8 @@ class EngineBridge(QObject):
             on_update=self.update.emit,
             on_capture_state=self.capture_state.emit,
             on_level=self.level.emit,
+            on_refine_progress=self.refine_progress.emit,
+            on_refined=self.refined.emit,
         )
 
     def _watch(self, future: Future, on_success=None, on_failure=None) -> None:
@@ -80,13 +85,20 @@ class EngineBridge(QObject):
         """Ask PortAudio for the microphones off the Qt thread; `input_devices_found` brings them."""
         self._watch(self.host.submit(self.host.input_devices()), self.input_devices_found.emit)
 
-    def start_live(self, sources: list[LiveSource], choices: StreamChoices) -> None:
-        future = self.host.submit(self.host.start_live(sources, self._callbacks, choices))
+    def start_live(
+        self, sources: list[LiveSource], choices: StreamChoices, audio_plan: AudioPlan | None = None
+    ) -> None:
+        future = self.host.submit(self.host.start_live(sources, self._callbacks, choices, audio_plan))
         self._watch(future, lambda _: self.captioning_started.emit())
 
     def stop(self) -> None:
+        """Finish the session; when its plan says so, `refine_progress` and then `refined` follow."""
         future = self.host.submit(self.host.stop_live())
         self._watch(future, lambda _: self.captioning_stopped.emit())
+
+    def cancel_refine(self, sessions: tuple[Path, ...]) -> None:
+        """Stop refining ``sessions`` (their logs' paths); `refined` still comes, without results."""
+        self._watch(self.host.submit(self.host.cancel_refine(sessions)), lambda _: None)
 
     def install_pair(self, path: str) -> None:
         self._watch(self.host.submit(self.host.install_pair(path)), self.pair_installed.emit)

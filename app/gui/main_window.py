@@ -35,6 +35,7 @@ from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
 from app.gui.overlay_settings import OverlaySettingsDialog
+from app.gui.refine_panel import RefinePanel
 from app.gui.settings import (
     OVERLAY_TRANSLATION,
     SOURCES,
@@ -46,7 +47,7 @@ from app.gui.settings import (
 )
 from app.gui.transcript_view import TranscriptModel
 from app.gui.translation_choices import translation_targets
-from app.live import LiveSource
+from app.live import AudioPlan, LiveSource, RefineOutcome
 from app.paths import resources_dir
 from app.transcript.export import EXPORTERS
 from app.transcript.record import SessionRecord, SourcedLine, latest_session
@@ -63,6 +64,22 @@ LAN_TIP = (
     "makes up an access token: clients need the token in the URL (Copy URL and Copy page link "
     "include it)."
 )
+TRANSCRIPT_OPTIONS = {  # setting: (label, tooltip)
+    "revise_sentences": (
+        "Revise each sentence when it ends",
+        "Decode each finished sentence once more with a beam search: a moment later, more accurate",
+    ),
+    "refine_after_stop": (
+        "Refine the transcript after stopping",
+        "After Stop, decode the whole session again as a file would be (beam search, speakers told "
+        "apart over the whole session) and show and export that; Cancel keeps the live transcript",
+    ),
+    "keep_session_audio": (
+        "Keep session audio",
+        "Keep each session's audio (FLAC) beside its saved transcript; otherwise it is deleted when "
+        "refining is done",
+    ),
+}
 ORIGINS_TIP = (
     "Web pages besides the server's own that may connect, separated by spaces or commas, e.g. "
     "chrome-extension://ID for WhisperLiveKit's Chrome extension. Other pages are refused."
@@ -89,6 +106,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.bridge = bridge
         self.record: SessionRecord | None = None
+        self._audio_plan: AudioPlan | None = None  # the running session's
+        self._refining: dict[Path, SessionRecord] = {}  # stopped sessions being refined, by log path
         self._captioning = False
         self._model_ready = False
         self.setWindowTitle("Sayline")
@@ -171,6 +190,7 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.policy_combo)
         layout.addLayout(controls)
         layout.addLayout(self._build_translation_row())
+        layout.addLayout(self._build_transcript_row())
         self.device_combo.addItem("Default microphone", None)  # the others once the engine thread lists them
         self.device_combo.currentIndexChanged.connect(
             lambda _: self._option_changed("input_device_id", self.device_combo.currentData())
@@ -189,6 +209,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.buffer_label)
 
         actions = QHBoxLayout()
+        self.version_combo = QComboBox(objectName="versionCombo")
+        self.version_combo.addItem("Refined transcript", True)
+        self.version_combo.addItem("Live transcript", False)
+        self.version_combo.setToolTip("The version to show, copy and export")
+        self.version_combo.setVisible(False)  # until a session has been refined
+        self.version_combo.currentIndexChanged.connect(lambda _: self._show_transcript())
+        actions.addWidget(self.version_combo)
         copy_button = QPushButton("Copy")
         copy_button.clicked.connect(self.copy_transcript)
         actions.addWidget(copy_button)
@@ -219,6 +246,9 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar(maximumWidth=220)
         self.progress.setVisible(False)
         self.statusBar().addPermanentWidget(self.progress)
+        self.refine_panel = RefinePanel()
+        self.refine_panel.cancel_requested.connect(lambda: self.bridge.cancel_refine(tuple(self._refining)))
+        self.statusBar().addPermanentWidget(self.refine_panel)
         self.setCentralWidget(central)
         self.resize(1000, 620)
         if self.settings.window_geometry:
@@ -300,6 +330,20 @@ class MainWindow(QMainWindow):
         self.target_combo.currentIndexChanged.connect(
             lambda _: self._option_changed("target_language", self.target_combo.currentData())
         )
+        return row
+
+    def _build_transcript_row(self) -> QHBoxLayout:
+        """How the transcript is made: sentences revised as they end, refined after Stop, audio kept."""
+        row = QHBoxLayout()
+        self.transcript_checks: dict[str, QCheckBox] = {}
+        for name, (text, tip) in TRANSCRIPT_OPTIONS.items():
+            check = QCheckBox(text, objectName=f"{name}Check")
+            check.setChecked(getattr(self.settings, name))
+            check.setToolTip(tip)
+            check.toggled.connect(lambda on, setting=name: self._option_changed(setting, on))
+            row.addWidget(check)
+            self.transcript_checks[name] = check
+        row.addStretch(1)
         return row
 
     def _fill_targets(self) -> None:
@@ -389,6 +433,8 @@ class MainWindow(QMainWindow):
         self.bridge.download_progress.connect(self._download_progress)
         self.bridge.system_audio_found.connect(self._on_system_audio)
         self.bridge.input_devices_found.connect(self._fill_devices)
+        self.bridge.refine_progress.connect(self._on_refine_progress)
+        self.bridge.refined.connect(self._on_refined)
 
     def _load_model(self) -> None:
         self._model_ready = False
@@ -430,6 +476,7 @@ class MainWindow(QMainWindow):
         self.start_button.setEnabled(False)
         if self._captioning:
             self.statusBar().showMessage("Finishing the last words…")
+            self._expect_refining()
             self.bridge.stop()
         elif self.settings.source in ("system", "both"):
             self.bridge.find_system_audio()  # `pactl` and a device scan: off the Qt thread
@@ -453,12 +500,16 @@ class MainWindow(QMainWindow):
             return
         self.hide_error()
         self.record = SessionRecord.new_autosaved()
-        self._many_speakers = False
-        self.transcript.set_rows([])
+        assert self.record.log_path is not None
+        self._audio_plan = AudioPlan(
+            self.record.log_path, self.settings.refine_after_stop, self.settings.keep_session_audio
+        )
+        self._show_transcript(prefer_refined=True)
+        self._sync_refining()
         meeting_labels = {i + 1: name for i, name in enumerate(MEETING_LABELS)}
         self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
         self.statusBar().showMessage("Starting…")
-        self.bridge.start_live(self._sources(system), choices)
+        self.bridge.start_live(self._sources(system), choices, self._audio_plan)
 
     def _checked_choices(self) -> StreamChoices | None:
         """The user's stream choices, or None after saying in the banner which one no stream can take."""
@@ -474,16 +525,18 @@ class MainWindow(QMainWindow):
         self.start_button.setText("Stop" if running else "Start")
         self.start_button.setProperty("running", running)
         self.start_button.style().polish(self.start_button)
-        for widget in (self.source_combo, self.language_combo, self.model_combo, self.policy_combo,
-                       self.target_combo, self.live_translation_check):
+        for widget in (self.source_combo, self.language_combo, self.policy_combo, self.target_combo,
+                       self.live_translation_check, *self.transcript_checks.values()):
             widget.setEnabled(not running)
         self.diarization_check.setEnabled(not running and self._diarization_available)
+        self._sync_refining()
         self._sync_device_choice()
         if self.tray is not None:
             self.tray_toggle.setText("Stop captions" if running else "Start captions")
         if running:
             self.statusBar().showMessage("Captioning.")
         else:
+            self.level_meter.setValue(self.level_meter.minimum())  # no capture, no level
             if self.record is not None:
                 self.record.close()
                 self.statusBar().showMessage(f"Stopped. Transcript saved to {self.record.log_path}.")
@@ -492,9 +545,10 @@ class MainWindow(QMainWindow):
         if self.record is None:
             return
         if self.record.apply(label, update):
+            lines = self.record.lines
             if not self._many_speakers:  # once two spoke it stays so: no rescan of a long transcript
-                self._note_speakers()
-            self.transcript.set_rows(self.record.lines)
+                self._note_speakers(lines)
+            self.transcript.set_rows(lines)
             self.transcript_view.scrollToBottom()
         self.buffer_label.setText(self.record.live_text)
         if update.error:
@@ -524,6 +578,66 @@ class MainWindow(QMainWindow):
     def _on_engine_error(self, message: str) -> None:
         self.start_button.setEnabled(self._model_ready)
         self.show_error(message)
+
+    # -- refining -------------------------------------------------------------------------
+
+    def _expect_refining(self) -> None:
+        """Stop was pressed: the session is refined once its last words are in, if its plan says so.
+
+        Noted now, before the engine is asked, so its answer can never come before it is expected.
+        """
+        plan, self._audio_plan = self._audio_plan, None
+        if plan is None or not plan.refine or self.record is None:
+            return
+        self._refining[plan.session] = self.record
+        self.refine_panel.begin()
+        self._sync_refining()
+
+    def _sync_refining(self) -> None:
+        """The panel says whose transcript is refined; the model stays while the engine refines."""
+        self.refine_panel.setVisible(bool(self._refining))
+        self.refine_panel.set_current(self.record is not None and self.record.log_path in self._refining)
+        self.model_combo.setEnabled(not self._captioning and not self._refining)
+
+    def _on_refine_progress(self, session: Path, done_s: float, total_s: float) -> None:
+        if session in self._refining:
+            self.refine_panel.set_progress(done_s, total_s)
+
+    def _on_refined(self, outcome: RefineOutcome) -> None:
+        """A stopped session's refined transcript replaces its live one (its log keeps both);
+        cancelled or failed, the live one stays."""
+        record = self._refining.pop(outcome.session, None)
+        self._sync_refining()
+        names = ", ".join(path.name for path in outcome.kept_audio)
+        kept = f" Audio kept as {names}." if names else ""
+        if outcome.message:
+            self.show_error(outcome.message)
+        if record is not None and outcome.results is not None:
+            try:
+                record.add_refined(outcome.results)
+            except OSError as exc:
+                self.show_error(f"The refined transcript could not be saved: {exc.strerror or exc}.")
+                return
+            if record is self.record:
+                self._show_transcript(prefer_refined=True)
+            self.statusBar().showMessage(f"Refined transcript saved to {record.log_path}.{kept}", 10000)
+        elif record is not None and not outcome.message:
+            self.statusBar().showMessage(f"Refining cancelled: the live transcript is kept.{kept}", 10000)
+        elif kept:
+            self.statusBar().showMessage(kept.strip(), 10000)
+
+    def _show_transcript(self, prefer_refined: bool = False) -> None:
+        """The record's lines: the refined version once there is one, unless the live one is picked."""
+        if prefer_refined:
+            with QSignalBlocker(self.version_combo):
+                self.version_combo.setCurrentIndex(0)
+        self.version_combo.setVisible(self.record is not None and self.record.refined)
+        rows = self.record.lines_of(self._refined_shown()) if self.record is not None else []
+        self._note_speakers(rows)
+        self.transcript.set_rows(rows)
+
+    def _refined_shown(self) -> bool:
+        return bool(self.version_combo.currentData())
 
     # -- translation ------------------------------------------------------------------
 
@@ -633,10 +747,9 @@ class MainWindow(QMainWindow):
 
     # -- speakers ---------------------------------------------------------------------
 
-    def _note_speakers(self) -> None:
+    def _note_speakers(self, rows: list[SourcedLine]) -> None:
         """Names go before lines only once a second speaker appeared, as on the overlay."""
-        assert self.record is not None
-        speakers = {e.line.speaker for e in self.record.lines if not e.line.is_silence and not e.source}
+        speakers = {e.line.speaker for e in rows if not e.line.is_silence and not e.source}
         self._many_speakers = len(speakers) > 1
 
     def _transcript_label(self, entry: SourcedLine) -> str:
@@ -690,7 +803,7 @@ class MainWindow(QMainWindow):
                 return None
         target = Path(path)
         try:
-            text = EXPORTERS[fmt](self.record.as_update(), self.settings.label_for)
+            text = EXPORTERS[fmt](self.record.as_update(self._refined_shown()), self.settings.label_for)
             target.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.show_error(f"Could not write {target}: {exc.strerror or exc}.")
@@ -706,9 +819,9 @@ class MainWindow(QMainWindow):
         if path is None:
             self.show_error("No saved session yet.")
             return
-        self.record = SessionRecord.reopen(path)
-        self._note_speakers()
-        self.transcript.set_rows(self.record.lines)
+        self.record = self._refining.get(path) or SessionRecord.reopen(path)  # one being refined: its own
+        self._show_transcript(prefer_refined=True)
+        self._sync_refining()
         self.statusBar().showMessage(f"Opened {path.name}.", 5000)
 
     # -- settings, overlay, errors ----------------------------------------------------

@@ -247,6 +247,9 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "translator": _choice(BACKENDS),
     "translate_live_text": _flag,
     "overlay_translation": _choice(OVERLAY_TRANSLATION),
+    "revise_sentences": _flag,
+    "refine_after_stop": _flag,
+    "keep_session_audio": _flag,
     "window_geometry": _qt_state,
 }
 
@@ -288,6 +291,10 @@ class Settings:
     translator: str = "auto"  # auto | argos | whisper
     translate_live_text: bool = True  # also the not-yet-committed words, about every 0.5 s
     overlay_translation: str = "both"  # original | translation | both
+    revise_sentences: bool = True  # decode each finished sentence again with a beam (StreamChoices.revise)
+    # After Stop, decode the session's audio again as a file run would and replace the live transcript.
+    refine_after_stop: bool = True
+    keep_session_audio: bool = False  # keep the session's audio beside its autosaved transcript
     window_geometry: str | None = None  # base64 of QMainWindow.saveGeometry()
 
     def __post_init__(self) -> None:
@@ -314,6 +321,7 @@ class Settings:
             target_language=self.target_language,
             translator=self.translator,
             translate_buffer=self.translate_live_text,
+            revise=self.revise_sentences,
         )
 
     def label_for(self, speaker: int) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from app.core.choices import QUERY_FIELDS, ChoiceError, StreamChoices
+from app.core.choices import QUERY_FIELDS, ChoiceError, StreamChoices, parse_switch
 from app.core.frontdata import FrontData
 from app.core.languages import LanguageError, validate_language
 
@@ -35,6 +35,7 @@ class ProtocolError(Exception):
 class SessionParams:
     mode: str
     choices: StreamChoices  # the server's defaults with the client's overrides
+    refine: bool = False  # after the final update, one more with the whole stream decoded as a file run
 
 
 def _single(query: dict[str, list[str]], name: str) -> str | None:
@@ -62,16 +63,18 @@ def parse_session(query_string: str, *, defaults: StreamChoices, multilingual: b
     reach it is the session's question (it needs the engine and the installed pairs).
     """
     query = parse_qs(query_string, keep_blank_values=True)
-    given = {name: value for name in (*QUERY_FIELDS, "mode") if (value := _single(query, name)) is not None}
+    names = (*QUERY_FIELDS, "mode", "refine")
+    given = {name: value for name in names if (value := _single(query, name)) is not None}
     mode = given.pop("mode", "full").strip().lower() or "full"
     if mode not in MODES:
         raise ProtocolError(CLOSE_BAD_REQUEST, f"Unknown mode {mode!r}; use full or diff.")
     try:
+        refine = parse_switch("refine", given.pop("refine", "")) or False
         validate_language(given.get("language"), multilingual)
         choices = defaults.with_query(given)
     except (LanguageError, ChoiceError) as exc:
         raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
-    return SessionParams(mode=mode, choices=choices)
+    return SessionParams(mode=mode, choices=choices, refine=refine)
 
 
 def config_message(use_audio_worklet: bool, mode: str) -> dict[str, Any]:

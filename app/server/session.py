@@ -15,7 +15,10 @@ from app.core.engine import TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.refine import refine_session
+from app.core.session_audio import SessionAudio
 from app.core.translation.base import TranslationError
+from app.server.interrupt import finish_unless
 from app.server.limits import ServerLimits, Slots
 from app.server.protocol import (
     CLOSE_BAD_REQUEST,
@@ -77,18 +80,43 @@ async def serve_asr(
 async def _run_session(
     ws: WebSocket, engine: TranscriptionEngine, options: SessionOptions, stopping: asyncio.Event
 ) -> None:
-    peer = ws.client
     try:
         params = parse_session(ws.url.query, defaults=options.choices, multilingual=engine.is_multilingual)
-        processor = _open_processor(engine, options, params)
     except ProtocolError as refused:
-        with contextlib.suppress(ClientGone):
-            if refused.code == CLOSE_BAD_REQUEST:
-                await _send(ws, FrontData(status=STATUS_ERROR, error=str(refused)).to_dict())
-            await _close(ws, refused.code, str(refused))
-        log.info("refused %s: %s %s", peer, refused.code, refused)
+        await _refuse(ws, refused)
         return
+    audio = None
+    if params.refine:  # the stream's audio, for the refine pass at its end; deleted with the session
+        audio = await asyncio.to_thread(SessionAudio, max_seconds=options.limits.max_session_audio_s)
+    try:
+        await _stream(ws, engine, options, params, audio, stopping)
+    finally:
+        if audio is not None:
+            await asyncio.to_thread(audio.discard)
 
+
+async def _refuse(ws: WebSocket, refused: ProtocolError) -> None:
+    with contextlib.suppress(ClientGone):
+        if refused.code == CLOSE_BAD_REQUEST:
+            await _send(ws, FrontData(status=STATUS_ERROR, error=str(refused)).to_dict())
+        await _close(ws, refused.code, str(refused))
+    log.info("refused %s: %s %s", ws.client, refused.code, refused)
+
+
+async def _stream(
+    ws: WebSocket,
+    engine: TranscriptionEngine,
+    options: SessionOptions,
+    params: SessionParams,
+    audio: SessionAudio | None,
+    stopping: asyncio.Event,
+) -> None:
+    peer = ws.client
+    try:
+        processor = _open_processor(engine, options, params, audio)
+    except ProtocolError as refused:
+        await _refuse(ws, refused)
+        return
     encoder = UpdateEncoder(params.mode)
     log.info(
         "session from %s (mode=%s, language=%s, policy=%s)",
@@ -103,9 +131,12 @@ async def _run_session(
         final = await sender
         if final.status == STATUS_ERROR:
             await _close(ws, CLOSE_UNSUPPORTED_DATA, final.error)
-        else:
-            await _send(ws, READY_TO_STOP)
-            await _close(ws, 1000, "")
+            return
+        if audio is not None and not await _send_refined(ws, engine, params, audio, encoder, stopping):
+            await _close(ws, CLOSE_GOING_AWAY, "The server is stopping.")
+            return
+        await _send(ws, READY_TO_STOP)
+        await _close(ws, 1000, "")
     except ClientGone:
         log.info("client %s went away", peer)
     finally:
@@ -117,7 +148,7 @@ async def _run_session(
 
 
 def _open_processor(
-    engine: TranscriptionEngine, options: SessionOptions, params: SessionParams
+    engine: TranscriptionEngine, options: SessionOptions, params: SessionParams, audio: SessionAudio | None
 ) -> AudioProcessor:
     """The stream's processor; a language or translation it cannot do is a 4400, with the reason."""
     config = ProcessorConfig(
@@ -127,7 +158,7 @@ def _open_processor(
         max_audio_s=options.limits.max_session_audio_s,
     )
     try:
-        return AudioProcessor(engine, config)
+        return AudioProcessor(engine, config, on_audio=audio.write if audio is not None else None)
     except (LanguageError, TranslationError) as exc:
         raise ProtocolError(CLOSE_BAD_REQUEST, str(exc)) from None
 
@@ -175,6 +206,45 @@ async def _receive_audio(
         return True
     finally:
         stop.cancel()
+
+
+async def _send_refined(
+    ws: WebSocket,
+    engine: TranscriptionEngine,
+    params: SessionParams,
+    audio: SessionAudio,
+    encoder: UpdateEncoder,
+    stopping: asyncio.Event,
+) -> bool:
+    """Send the stream decoded again as a file run, as one last update; False: the server is stopping.
+
+    It runs within the session's slot, and stops at once when the client leaves (ClientGone) or
+    the server stops. When it cannot be done (the audio outgrew what is kept, or the pass
+    failed) the live transcript the client already has stands, and the log says why.
+    """
+    if audio.truncated:
+        log.warning("not refining the stream from %s: it outgrew the audio kept for that", ws.client)
+        return True
+    samples = await asyncio.to_thread(audio.read)
+    work = await finish_unless(refine_session(engine, samples, params.choices), _until_gone(ws), stopping)
+    if work.cancelled():
+        if stopping.is_set():
+            return False
+        raise ClientGone
+    if work.exception() is not None:
+        log.error("refining the stream from %s failed", ws.client, exc_info=work.exception())
+        return True
+    message = encoder.encode(work.result())
+    if message is not None:
+        await _send(ws, message)
+    return True
+
+
+async def _until_gone(ws: WebSocket) -> None:
+    """Returns once the client has left; whatever else it sends meanwhile is ignored."""
+    with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+        while (await ws.receive())["type"] != "websocket.disconnect":
+            pass
 
 
 async def _send_updates(ws: WebSocket, processor: AudioProcessor, encoder: UpdateEncoder) -> FrontData:

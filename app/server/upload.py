@@ -15,6 +15,7 @@ import http
 import json
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -23,14 +24,17 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.choices import ChoiceError, StreamChoices
+from app.core.choices import ChoiceError, StreamChoices, parse_switch
 from app.core.decoding import AudioDecodeError, AudioTooLongError, decode_into
 from app.core.engine import TranscriptionEngine
 from app.core.feed import END_OF_STREAM, FILE_STEP_S, drive
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError
 from app.core.processor import AudioProcessor, ProcessorConfig
+from app.core.refine import refine_session
+from app.core.session_audio import SessionAudio
 from app.core.translation.base import TranslationError
+from app.server.interrupt import finish_unless
 from app.server.limits import MIB, BodyError, BodyReader, ServerLimits
 from app.server.routes import PRIVATE_HEADERS, error_response
 from app.transcript.export import to_srt, to_txt, to_vtt
@@ -99,19 +103,29 @@ async def read_form(request: Request, limits: ServerLimits) -> Any:
 
 
 async def feed_upload(processor: AudioProcessor, upload: UploadFile, max_seconds: float) -> None:
-    """Decode the spooled upload on its own thread straight into ``processor``.
+    """Decode the spooled upload straight into ``processor``, then end its stream.
 
     Each block waits until the processor has room (its backlog is bounded), so an upload
-    that decodes to hours holds seconds of audio in memory. The thread is not
-    ``asyncio.to_thread``'s: a process waits for those at exit, and this one must stop at the
-    next packet once the client leaves or the server stops.
+    that decodes to hours holds seconds of audio in memory.
+    """
+    await decode_upload(upload, processor.process_samples, max_seconds)
+    await processor.process_samples(END_OF_STREAM)
+
+
+async def decode_upload(
+    upload: UploadFile, take: Callable[[np.ndarray], Awaitable[None]], max_seconds: float
+) -> None:
+    """Decode the spooled upload on its own thread, each block awaited through ``take`` on the loop.
+
+    The thread is not ``asyncio.to_thread``'s: a process waits for those at exit, and this one
+    must stop at the next packet once the client leaves or the server stops.
     """
     loop = asyncio.get_running_loop()
     done: asyncio.Future[Any] = loop.create_future()
     stop = threading.Event()
 
     def deliver(samples: np.ndarray) -> None:
-        asyncio.run_coroutine_threadsafe(processor.process_samples(samples), loop).result()
+        asyncio.run_coroutine_threadsafe(take(samples), loop).result()
 
     def work() -> None:
         try:
@@ -128,7 +142,6 @@ async def feed_upload(processor: AudioProcessor, upload: UploadFile, max_seconds
         await done
     finally:
         stop.set()
-    await processor.process_samples(END_OF_STREAM)
 
 
 def _settle(future: asyncio.Future[Any], result: Any) -> None:
@@ -154,11 +167,16 @@ async def transcribe_form(
         )
     try:  # the processor checks the language against the model (an English-only one says so)
         choices = defaults.with_query({"language": _text_field(form, "language", "")})
+        refine = parse_switch("refine", _text_field(form, "refine", ""))
         processor = AudioProcessor(engine, ProcessorConfig(choices=choices, live=False, step_s=FILE_STEP_S))
     except (LanguageError, ChoiceError, TranslationError) as exc:
         raise UploadError(http.HTTPStatus.BAD_REQUEST, str(exc)) from None
     try:
-        final = await drive(processor, feed_upload(processor, upload, limits.max_upload_audio_s))
+        if refine:
+            final, seconds = await refine_upload(engine, upload, choices, limits.max_upload_audio_s)
+        else:
+            final = await drive(processor, feed_upload(processor, upload, limits.max_upload_audio_s))
+            seconds = processor.received_seconds
     except AudioTooLongError as exc:
         raise UploadError(http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(exc)) from None
     except AudioDecodeError as exc:
@@ -166,7 +184,30 @@ async def transcribe_form(
     if final.status == STATUS_ERROR:
         raise UploadError(http.HTTPStatus.INTERNAL_SERVER_ERROR, final.error)
     detected = next((line.detected_language for line in final.lines if line.detected_language), "")
-    return render(final, response_format, choices.language or detected, processor.received_seconds)
+    return render(final, response_format, choices.language or detected, seconds)
+
+
+async def refine_upload(
+    engine: TranscriptionEngine, upload: UploadFile, choices: StreamChoices, max_seconds: float
+) -> tuple[FrontData, float]:
+    """The upload decoded as a file run (app/core/refine.py), and its length in seconds.
+
+    Its audio goes to a private FLAC file first: the pass needs all of it at once, and the
+    file holds it in a third of PCM's room until then. The caller's cancellation stops the pass.
+    """
+    audio = await asyncio.to_thread(SessionAudio, max_seconds=max_seconds)
+
+    async def keep(samples: np.ndarray) -> None:
+        audio.write(samples)
+
+    try:
+        await decode_upload(upload, keep, max_seconds)
+        if audio.truncated:
+            raise AudioTooLongError("The upload is too long to refine; send it without refine.")
+        samples = await asyncio.to_thread(audio.read)
+        return await refine_session(engine, samples, choices), audio.seconds
+    finally:
+        await asyncio.to_thread(audio.discard)
 
 
 async def _client_gone(request: Request) -> None:
@@ -191,17 +232,10 @@ async def answer_upload(
         log.info("upload refused: %s", exc)
         return error_response(exc.status, str(exc))
     try:
-        work = asyncio.create_task(transcribe_form(engine, form, defaults, limits))
-        gone = asyncio.create_task(_client_gone(request))
-        stop = asyncio.create_task(stopping.wait())
-        try:
-            await asyncio.wait({work, gone, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (work, gone, stop):
-                task.cancel()
-        if not work.done() or work.cancelled():
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
+        work = await finish_unless(
+            transcribe_form(engine, form, defaults, limits), _client_gone(request), stopping
+        )
+        if work.cancelled():
             if stopping.is_set():
                 return error_response(http.HTTPStatus.SERVICE_UNAVAILABLE, "The server is stopping.")
             log.info("upload abandoned by the client; its transcription was stopped")

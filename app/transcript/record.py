@@ -4,6 +4,11 @@ Lines are append-only except the last line of each source, which may still grow;
 record keeps one entry per (source, line index) and the autosave log appends a new
 revision whenever an entry changes, flushing each write. A crash therefore loses at most
 the live buffer, and reopening the log (last revision wins) restores the session.
+
+After Stop the session may be refined (decoded again as a file run would, see app/refining.py).
+The refined lines are appended as a second, marked section that ends with a completion mark,
+so the live lines are never overwritten: a crash or kill mid-refine reopens with the live
+transcript, and a complete refined section is what reopening prefers.
 """
 
 from __future__ import annotations
@@ -12,14 +17,18 @@ import json
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from app.core.frontdata import FrontData, Line
 from app.core.models import data_dir
 from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
+
+REFINED = "refined"  # the "revision" mark on the refined section's lines and on its completion mark
 
 
 @dataclass(frozen=True)
@@ -33,11 +42,21 @@ def sessions_dir() -> Path:
     return data_dir() / "sessions"
 
 
+def kept_audio_path(log_path: Path, source: str, suffix: str) -> Path:
+    """Where a session's kept audio goes: beside its log, one file per source (meeting mode has two)."""
+    name = f"{log_path.stem}-{source}" if source else log_path.stem
+    return log_path.with_name(name + suffix)
+
+
+Entries = dict[tuple[str, int], SourcedLine]
+
+
 class SessionRecord:
     """Merges the updates of one or more sources and mirrors them to an append-only log."""
 
     def __init__(self, log_path: Path | None = None) -> None:
-        self._entries: dict[tuple[str, int], SourcedLine] = {}
+        self._entries: Entries = {}
+        self._refined: Entries | None = None  # None until a refined transcript is complete
         self._buffers: dict[str, str] = {}
         self.log_path = log_path
         self._log = None
@@ -66,18 +85,52 @@ class SessionRecord:
         return changed
 
     def _append(self, entries: list[SourcedLine]) -> None:
-        if self._log is None or not entries:
-            return
-        for entry in entries:
-            record = {"source": entry.source, "index": entry.index, "line": asdict(entry.line)}
-            self._log.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._log.flush()
-        os.fsync(self._log.fileno())
+        if self._log is not None and entries:
+            self._write(self._log, [_as_record(entry) for entry in entries])
+
+    @staticmethod
+    def _write(stream: IO[str], records: list[dict[str, Any]]) -> None:
+        for record in records:
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        stream.flush()
+        os.fsync(stream.fileno())
+
+    def add_refined(self, results: Mapping[str, FrontData]) -> None:
+        """Keep each source's refined transcript beside the live one, which stays as it is.
+
+        The log gets the refined lines, then the completion mark; it is reopened for this when the
+        session was already closed (refining runs after Stop).
+        """
+        refined = {
+            (source, index): SourcedLine(source, index, line)
+            for source, update in results.items()
+            for index, line in enumerate(update.lines)
+        }
+        if self.log_path is not None:
+            records = [{"revision": REFINED, **_as_record(entry)} for entry in refined.values()]
+            records.append({"revision": REFINED, "complete": True})
+            if self._log is not None:
+                self._write(self._log, records)
+            else:
+                with open_private(self.log_path, "a", encoding="utf-8") as stream:
+                    self._write(stream, records)
+        self._refined = refined
+
+    @property
+    def refined(self) -> bool:
+        """Whether a complete refined transcript exists (it is then what ``lines`` gives)."""
+        return self._refined is not None
+
+    def lines_of(self, refined: bool = True) -> list[SourcedLine]:
+        """The refined lines when asked for and there are some, else the live ones; in time order
+        (a source's own order kept on ties)."""
+        entries = self._refined if refined and self._refined is not None else self._entries
+        return sorted(entries.values(), key=lambda e: (e.line.start, e.source, e.index))
 
     @property
     def lines(self) -> list[SourcedLine]:
-        """Every line of every source, ordered by start time (a source's own order kept on ties)."""
-        return sorted(self._entries.values(), key=lambda e: (e.line.start, e.source, e.index))
+        """Every line of every source: the refined version once there is one."""
+        return self.lines_of(refined=True)
 
     @property
     def buffers(self) -> dict[str, str]:
@@ -88,9 +141,11 @@ class SessionRecord:
         """Every source's not-yet-committed words, as one string for a caption."""
         return " ".join(text.strip() for text in self._buffers.values() if text.strip())
 
-    def as_update(self) -> FrontData:
-        """The merged session as one FrontData, for the exporters."""
-        return FrontData(status="active_transcription", lines=tuple(e.line for e in self.lines))
+    def as_update(self, refined: bool = True) -> FrontData:
+        """The merged session as one FrontData, for the exporters: the refined version unless
+        ``refined`` is False or there is none (``FrontData.refined`` says which it is)."""
+        lines = tuple(entry.line for entry in self.lines_of(refined))
+        return FrontData(status="active_transcription", lines=lines, refined=refined and self.refined)
 
     def close(self) -> None:
         if self._log is not None:
@@ -99,19 +154,29 @@ class SessionRecord:
 
     @classmethod
     def reopen(cls, log_path: Path) -> SessionRecord:
-        """Rebuild a session from its log; a torn last write (a crash mid-line) is skipped."""
+        """Rebuild a session from its log; a torn last write (a crash mid-line) is skipped, and so
+        is a refined section without its completion mark (a crash mid-refine): the live lines stay."""
         record = cls()
+        refining: Entries = {}
         with log_path.open(encoding="utf-8") as lines:
             for number, raw in enumerate(lines, start=1):
                 try:
                     item = json.loads(raw)
+                    if item.get("revision") == REFINED and item.get("complete"):
+                        record._refined, refining = refining, {}
+                        continue
                     entry = SourcedLine(item["source"], int(item["index"]), Line(**item["line"]))
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, AttributeError):
                     log.warning("%s:%d is damaged; skipped", log_path, number)
                     continue
-                record._entries[(entry.source, entry.index)] = entry
+                target = refining if item.get("revision") == REFINED else record._entries
+                target[(entry.source, entry.index)] = entry
         record.log_path = log_path
         return record
+
+
+def _as_record(entry: SourcedLine) -> dict[str, Any]:
+    return {"source": entry.source, "index": entry.index, "line": asdict(entry.line)}
 
 
 def latest_session() -> Path | None:

@@ -35,6 +35,9 @@ def custom_settings() -> Settings:
         server_enabled=True,
         server_port=9123,
         speaker_names={"1": "Dana", "2": "Lee"},
+        revise_sentences=False,
+        refine_after_stop=False,
+        keep_session_audio=True,
         window_geometry="AdnQywADAAA=",
     )
 
@@ -184,10 +187,10 @@ def test_the_folder_of_an_explicit_path_is_left_alone(tmp_path):
 def test_stream_choices_carry_every_stream_option():
     """One StreamChoices from the settings: what the live session and the server both get."""
     settings = Settings(language="de", policy="alignatt", diarization=True, target_language="FR",
-                        translator="argos", translate_live_text=False)
+                        translator="argos", translate_live_text=False, revise_sentences=False)
     assert settings.stream_choices() == StreamChoices(
         language="de", policy="alignatt", diarization=DiarizationOptions(), target_language="fr",
-        translator="argos", translate_buffer=False,
+        translator="argos", translate_buffer=False, revise=False,
     )
     assert settings.stream_choices(diarization_available=False).diarization is None  # e.g. no PyTorch
     assert Settings(language="auto").stream_choices() == StreamChoices()  # auto: detect, i.e. None

@@ -2,12 +2,13 @@
 
 import json
 import os
+from dataclasses import asdict
 
 import pytest
 
 from app.core.frontdata import FrontData, Line
-from app.transcript.export import to_srt, to_txt
-from app.transcript.record import SessionRecord, latest_session, sessions_dir
+from app.transcript.export import to_json, to_srt, to_txt
+from app.transcript.record import SessionRecord, kept_audio_path, latest_session, sessions_dir
 
 
 def update(*lines: Line, buffer: str = "") -> FrontData:
@@ -82,3 +83,59 @@ def test_an_autosave_at_a_given_path_is_private_and_its_folder_is_left_alone(tmp
     SessionRecord(path).close()
     assert path.stat().st_mode & 0o777 == 0o600
     assert tmp_path.stat().st_mode & 0o777 == 0o755
+
+
+def refined_update(*lines: Line) -> FrontData:
+    return FrontData("active_transcription", tuple(lines), refined=True)
+
+
+def test_a_refined_transcript_is_a_marked_section_after_the_live_one_and_wins_on_reopening(tmp_path):
+    path = tmp_path / "session.jsonl"
+    record = SessionRecord(path)
+    record.apply("", update(Line(1, "And so my fellow America.", 0.0, 2.0)))
+    record.close()  # refining comes after Stop
+    record.add_refined({"": refined_update(Line(1, "And so, my fellow Americans.", 0.0, 2.1),
+                                           Line(2, "Ask not.", 2.5, 3.0))})
+    assert record.refined
+    assert [e.line.text for e in record.lines] == ["And so, my fellow Americans.", "Ask not."]
+    assert [e.line.text for e in record.lines_of(refined=False)] == ["And so my fellow America."]
+
+    entries = [json.loads(raw) for raw in path.read_text().splitlines()]
+    assert "revision" not in entries[0] and entries[0]["line"]["text"] == "And so my fellow America."
+    assert [e.get("revision") for e in entries[1:]] == ["refined"] * 3 and entries[-1]["complete"] is True
+    reopened = SessionRecord.reopen(path)
+    assert reopened.refined and [e.line.text for e in reopened.lines] == [e.line.text for e in record.lines]
+    assert [e.line.text for e in reopened.lines_of(refined=False)] == ["And so my fellow America."]
+
+    assert json.loads(to_json(reopened.as_update()))["refined"] is True
+    assert to_txt(reopened.as_update()).startswith("Speaker 1: And so, my fellow Americans.")
+    live = reopened.as_update(refined=False)
+    assert not live.refined and "refined" not in json.loads(to_json(live))
+
+
+def test_a_crash_mid_refine_reopens_with_the_live_transcript(tmp_path):
+    path = tmp_path / "session.jsonl"
+    record = SessionRecord(path)
+    record.apply("You", update(Line(1, "Live words.", 0.0, 1.0)))
+    record.close()
+    line = asdict(Line(1, "Refined words.", 0.0, 1.0))
+    with path.open("a") as log:  # killed after one refined line: no completion mark
+        log.write(json.dumps({"revision": "refined", "source": "You", "index": 0, "line": line}) + "\n")
+        log.write('{"revision": "refined", "source": "You", "ind')
+    reopened = SessionRecord.reopen(path)
+    assert not reopened.refined
+    assert [(e.source, e.line.text) for e in reopened.lines] == [("You", "Live words.")]
+    assert "refined" not in json.loads(to_json(reopened.as_update()))
+
+
+def test_meeting_sources_are_refined_together_and_kept_audio_goes_beside_the_log(tmp_path):
+    record = SessionRecord()
+    record.apply("You", update(Line(1, "Hi.", 0.0, 0.5)))
+    record.apply("Others", update(Line(1, "Hello.", 1.0, 1.5)))
+    record.add_refined({"You": refined_update(Line(1, "Hi there.", 0.0, 0.6)),
+                        "Others": refined_update(Line(1, "Hello, you.", 1.0, 1.6))})
+    refined = [(e.source, e.line.text) for e in record.lines]
+    assert refined == [("You", "Hi there."), ("Others", "Hello, you.")]
+    log = tmp_path / "2026-01-02_03-04-05.jsonl"
+    assert kept_audio_path(log, "You", ".flac") == tmp_path / "2026-01-02_03-04-05-You.flac"
+    assert kept_audio_path(log, "", ".flac") == tmp_path / "2026-01-02_03-04-05.flac"

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _SENTENCE_FINAL = (".", "!", "?", "…", "。", "！", "？")
-_LEAD_S = 0.2  # audio kept before a line's first word: Whisper's word starts run a little late
-_TAIL_S = 0.3
+LINE_AUDIO_LEAD_S = 0.2  # audio kept before a line's first word: Whisper's word starts run a little late
+LINE_AUDIO_TAIL_S = 0.3
 
 
 class AudioHistory:
@@ -196,7 +196,7 @@ class TranslationStage:
         source = self.source or line.detected_language
         audio = None
         if self.audio is not None:
-            audio = self.audio.span(line.start - _LEAD_S, line.end + _TAIL_S)
+            audio = self.audio.span(line.start - LINE_AUDIO_LEAD_S, line.end + LINE_AUDIO_TAIL_S)
         translation = await self._translate(line.text, source, audio)
         self._done[index] = (line.text, translation)
 
