@@ -24,7 +24,7 @@ from app.core.engine import Decoded, TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import validate_language
 from app.core.lifecycle import StreamLifecycle, StreamState
-from app.core.revision import RevisionStats
+from app.core.revision import RevisionJob, RevisionStats
 from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscriber
 from app.core.translation.stage import TranslationStage, create_stage
 
@@ -335,23 +335,27 @@ class AudioProcessor:
     async def _revise(self) -> None:
         """Decode each finished utterance once more, unless that would keep captions waiting."""
         for job in self._core.take_revisions():
-            if self._too_busy_to_revise():
+            if self._too_busy_to_revise(job):
                 self._core.skip_revision(job)
                 continue
             beam = self._core.revision.beam_size
             decoded = await self.engine.transcribe(job.audio, job.offset, job.language, job.prompt, beam)
             self._core.apply_revision(job, decoded, received_until=self.received_seconds)
 
-    def _too_busy_to_revise(self) -> bool:
-        """Live: behind by more than ``max_lag_s``, or another stream waits for the recogniser.
+    def _too_busy_to_revise(self, job: RevisionJob) -> bool:
+        """Live: behind by more than ``max_lag_s``, another stream waits for the recogniser, or
+        the utterance ended more than ``max_wait_s`` ago.
 
         A file fed faster than real time is always behind and waits for nobody, so it always
         revises: the same input gives the same text.
         """
         if not self.config.live:
             return False
+        settings = self._core.revision
         lag = self.received_seconds - self._core.processed_until
-        return lag > self._core.revision.max_lag_s or self.engine.transcriptions_waiting > 0
+        waited = self.received_seconds - job.end
+        busy = self.engine.transcriptions_waiting > 0
+        return lag > settings.max_lag_s or waited > settings.max_wait_s or busy
 
     @property
     def revision_stats(self) -> RevisionStats:

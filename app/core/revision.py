@@ -29,6 +29,10 @@ from app.core.words import TimedWord
 class RevisionSettings:
     beam_size: int = 5  # faster-whisper's default for files: what a file run uses
     max_lag_s: float = 1.0  # a live stream this far behind skips revisions until it caught up
+    max_wait_s: float = 1.2
+    """A live revision not started this long after its utterance ended is skipped: it would land
+    more than ~2 s late (a decode takes 0.3–0.8 s with base on 2 cores), when the reader has
+    moved on. Stretches cut from a long utterance's buffer are the usual case (bench.revision)."""
     lead_s: float = 0.2  # where the stretch starts: this much before its first word's speech
     context_s: float = 8.0
     """Audio before the stretch that the decode hears too (what the buffer still holds).
@@ -80,7 +84,7 @@ class RevisionStats:
     revised: int = 0  # the answer differed and replaced the committed words
     unchanged: int = 0  # the answer said the same words
     rejected: int = 0  # the answer was not trusted (see RevisionSettings.min_kept_share)
-    skipped: int = 0  # the stream was behind, or another stream was waiting for the recogniser
+    skipped: int = 0  # the stream was behind, another stream waited for the recogniser, or it was too late
     late_s: list[float] = field(default_factory=list)  # audio received after the utterance end, when done
     words_before: int = 0
     words_after: int = 0

@@ -544,7 +544,8 @@ class MainWindow(QMainWindow):
     def on_update(self, label: str, update: FrontData) -> None:
         if self.record is None:
             return
-        if self.record.apply(label, update):
+        count = self.record.live_line_count
+        if self.record.apply(label, update) or self.record.live_line_count != count:
             lines = self.record.lines
             if not self._many_speakers:  # once two spoke it stays so: no rescan of a long transcript
                 self._note_speakers(lines)

@@ -1,8 +1,10 @@
 """The session record: every committed line, from every source, in time order, autosaved.
 
-Lines are append-only except the last line of each source, which may still grow; the
-record keeps one entry per (source, line index) and the autosave log appends a new
-revision whenever an entry changes, flushing each write. A crash therefore loses at most
+Lines are append-only except the last line of each source, which may still grow, and the
+lines of an utterance that was just revised, which may change or become fewer; the record
+keeps one entry per (source, line index) and the autosave log appends a new revision
+whenever an entry changes (and the new count when a source's lines became fewer), flushing
+each write. A crash therefore loses at most
 the live buffer, and reopening the log (last revision wins) restores the session.
 
 After Stop the session may be refined (decoded again as a file run would, see app/refining.py).
@@ -82,7 +84,19 @@ class SessionRecord:
                 changed.append(entry)
         self._buffers[source] = update.buffer_transcription
         self._append(changed)
+        self._drop_lines_past(source, len(update.lines))
         return changed
+
+    def _drop_lines_past(self, source: str, count: int) -> None:
+        """A revision can fold an utterance's lines into fewer (app/core/revision.py): the lines
+        past the new end are gone, and the log says so, so reopening does not bring them back."""
+        stale = [key for key in self._entries if key[0] == source and key[1] >= count]
+        if not stale:
+            return
+        for key in stale:
+            del self._entries[key]
+        if self._log is not None:
+            self._write(self._log, [{"source": source, "lines": count}])
 
     def _append(self, entries: list[SourcedLine]) -> None:
         if self._log is not None and entries:
@@ -133,6 +147,11 @@ class SessionRecord:
         return self.lines_of(refined=True)
 
     @property
+    def live_line_count(self) -> int:
+        """Every source's live lines together: it falls when a revision folds lines into fewer."""
+        return len(self._entries)
+
+    @property
     def buffers(self) -> dict[str, str]:
         return dict(self._buffers)
 
@@ -164,6 +183,9 @@ class SessionRecord:
                     item = json.loads(raw)
                     if item.get("revision") == REFINED and item.get("complete"):
                         record._refined, refining = refining, {}
+                        continue
+                    if "lines" in item:  # a revision left the source with fewer lines
+                        record._drop_lines_past(item["source"], int(item["lines"]))
                         continue
                     entry = SourcedLine(item["source"], int(item["index"]), Line(**item["line"]))
                 except (ValueError, KeyError, TypeError, AttributeError):

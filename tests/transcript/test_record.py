@@ -139,3 +139,21 @@ def test_meeting_sources_are_refined_together_and_kept_audio_goes_beside_the_log
     log = tmp_path / "2026-01-02_03-04-05.jsonl"
     assert kept_audio_path(log, "You", ".flac") == tmp_path / "2026-01-02_03-04-05-You.flac"
     assert kept_audio_path(log, "", ".flac") == tmp_path / "2026-01-02_03-04-05.flac"
+
+
+def test_a_revision_that_folds_lines_into_fewer_leaves_no_stale_line_on_reopening(tmp_path):
+    log = tmp_path / "session.jsonl"
+    record = SessionRecord(log)
+    record.apply("", FrontData(lines=(Line(1, "Ask not!", 2.0, 2.6), Line(1, "What your country", 2.8, 4.0))))
+    assert record.live_line_count == 2
+    record.apply("", FrontData(lines=(Line(1, "Ask not what your country", 2.0, 4.0, revised=True),)))
+    assert [entry.line.text for entry in record.lines] == ["Ask not what your country"]
+    assert record.live_line_count == 1  # what tells the window to redraw when no line changed
+    record.apply("", FrontData(lines=(
+        Line(1, "Ask not what your country", 2.0, 4.0, revised=True), Line(1, "can do.", 4.1, 4.9)
+    )))
+    record.close()
+    reopened = SessionRecord.reopen(log)
+    assert [(e.line.text, e.line.revised) for e in reopened.lines] == [
+        ("Ask not what your country", True), ("can do.", False)
+    ]
