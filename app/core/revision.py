@@ -24,6 +24,8 @@ import numpy as np
 from app.core.vad import SpeechRegion
 from app.core.words import TimedWord
 
+EDGE_S = 0.15  # how far a word must reach into a stretch to belong to it when its middle is outside
+
 
 @dataclass(frozen=True)
 class RevisionSettings:
@@ -111,9 +113,14 @@ def trusted(old: Sequence[TimedWord], new: Sequence[TimedWord], settings: Revisi
 
 def within_job(words: Sequence[TimedWord], job: RevisionJob) -> list[TimedWord]:
     """Words of the stretch: the context holds the words before it, so a word must have its
-    middle inside; at the end the audio stops soon after, so a word starting before the end is
-    one Whisper timed late, not a neighbour."""
-    return [w for w in words if (w.start + w.end) / 2 >= job.start and w.start < job.end]
+    middle inside, or reach well into it (Whisper times the first word after a pause from the
+    pause's start: " Press" 5.10–6.36 s for a stretch from 5.82 s); a neighbour's word that
+    still slips in is one ``trim_overlap`` drops. At the end the audio stops soon after, so a
+    word starting before the end is one Whisper timed late, not a neighbour."""
+    return [
+        w for w in words
+        if ((w.start + w.end) / 2 >= job.start or w.end > job.start + EDGE_S) and w.start < job.end
+    ]
 
 
 def cut_unlikely_tail(
