@@ -131,10 +131,12 @@ def test_an_unlikely_word_past_the_live_words_cuts_the_answer_there():
     assert cut_unlikely_tail(likely, old, RevisionSettings()) == likely  # a word live decoding missed
 
 
-def test_job_bounds_drop_a_neighbours_edge_but_keep_a_late_timed_last_word():
+def test_job_bounds_drop_a_neighbours_edge_but_keep_words_timed_across_them():
     job = RevisionJob(np.zeros(1), 0.0, 2.0, 5.0, "", "en", (), ())
     words = [w(" prev", 1.7, 2.1), w(" one", 2.1, 2.5), w(" last.", 4.8, 5.3), w(" next", 5.1, 5.3)]
     assert [x.text for x in within_job(words, job)] == [" one", " last."]
+    # Whisper times the first word after a pause from the pause's start (tiny.en, a phone prompt).
+    assert [x.text for x in within_job([w(" Press", 0.9, 2.4)], job)] == [" Press"]
 
 
 def test_same_words_counts_spelling_and_punctuation_not_times():

@@ -68,9 +68,19 @@ class SessionRecord:
 
     @classmethod
     def new_autosaved(cls) -> SessionRecord:
-        """A record autosaved into Sayline's private sessions folder."""
+        """A record autosaved into Sayline's private sessions folder, in a log of its own.
+
+        Two sessions started within one second get two logs ("…_02"): a stopped session's
+        refined transcript is appended to its log later, and must never land in the next one's.
+        """
+        folder = private_dir(sessions_dir(), top=data_dir())
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-        return cls(private_dir(sessions_dir(), top=data_dir()) / f"{stamp}.jsonl")
+        path = folder / f"{stamp}.jsonl"
+        number = 2
+        while path.exists():  # names sort in start order: "_02" comes after "." and before "_10"
+            path = folder / f"{stamp}_{number:02d}.jsonl"
+            number += 1
+        return cls(path)
 
     def apply(self, source: str, update: FrontData) -> list[SourcedLine]:
         """Take one source's update; return the entries that are new or changed."""

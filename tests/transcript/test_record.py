@@ -60,6 +60,12 @@ def test_latest_session_finds_the_newest_log():
     first.close()
     assert first.log_path.parent == sessions_dir()
     assert latest_session() == first.log_path
+    # Sessions started within one second (Start, Stop, Start) never share a log.
+    second, third = SessionRecord.new_autosaved(), SessionRecord.new_autosaved()
+    assert len({first.log_path, second.log_path, third.log_path}) == 3
+    assert latest_session() == third.log_path
+    second.close()
+    third.close()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
