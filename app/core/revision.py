@@ -88,8 +88,6 @@ class RevisionStats:
     rejected: int = 0  # the answer was not trusted (see RevisionSettings.min_kept_share)
     skipped: int = 0  # the stream was behind, another stream waited for the recogniser, or it was too late
     late_s: list[float] = field(default_factory=list)  # audio received after the utterance end, when done
-    words_before: int = 0
-    words_after: int = 0
 
     @property
     def attempted(self) -> int:

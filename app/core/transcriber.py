@@ -39,8 +39,21 @@ from app.core.revision import (
 )
 from app.core.speaker_gate import SpeakerGate
 from app.core.tidy import tidy_words
-from app.core.vad import SpeechTracker
+from app.core.vad import SpeechRegion, SpeechTracker
 from app.core.words import TimedWord, join_words
+
+
+def heard_words(decoded: Decoded, regions: Sequence[SpeechRegion], since: float) -> list[TimedWord]:
+    """The decode's words that pass the hallucination filters, for audio decoded from ``since``.
+
+    Live decodes and an utterance's revision both go through these same filters, so a revision
+    can never bring back what the live path drops as invented.
+    """
+    speech_s = sum(r.end - max(r.start, since) for r in regions)
+    words: list[TimedWord] = []
+    for segment in decoded.segments:
+        words.extend(plausible_words(segment, speech_s))
+    return within_speech(cut_unheard(cut_repetition_loop(spoken(words))), regions)
 
 
 @dataclass(frozen=True)
@@ -205,12 +218,7 @@ class StreamTranscriber:
     def apply(self, request: DecodeRequest, decoded: Decoded) -> list[TimedWord]:
         """Filter the hypothesis, let the policy commit, cut the buffer; return new words."""
         self._maybe_lock_language(decoded)
-        regions = self.tracker.regions(since=request.offset)
-        speech_s = sum(r.end - max(r.start, request.offset) for r in regions)
-        words: list[TimedWord] = []
-        for segment in decoded.segments:
-            words.extend(plausible_words(segment, speech_s))
-        words = within_speech(cut_unheard(cut_repetition_loop(spoken(words))), regions)
+        words = heard_words(decoded, self.tracker.regions(since=request.offset), request.offset)
         in_buffer = [w for w in self._committed if w.end > request.offset]
         words = cut_echo(words, in_buffer, after=self.policy.committed_until)
         committed = self.policy.update(words, request.end)
@@ -331,37 +339,32 @@ class StreamTranscriber:
     def skip_revision(self, job: RevisionJob) -> None:
         """No time to decode it again: its live words stay, tidied (that costs nothing)."""
         self.revision_stats.skipped += 1
-        self._settle(job, job.words)
+        self._settle(job, job.words, self._neighbours(job.words)[0])
 
     def apply_revision(self, job: RevisionJob, decoded: Decoded, received_until: float) -> bool:
         """Put the revision's words in place of the job's; True when a reader sees a change."""
-        speech_s = sum(r.end - max(r.start, job.offset) for r in job.regions)
-        words: list[TimedWord] = []
-        for segment in decoded.segments:
-            words.extend(plausible_words(segment, speech_s))
-        words = within_job(within_speech(cut_unheard(cut_repetition_loop(spoken(words))), job.regions), job)
+        words = within_job(heard_words(decoded, job.regions, job.offset), job)
         words = cut_unlikely_tail(cut_echo(words, job.before, after=job.offset), job.words, self.revision)
-        words = trim_overlap(words, *self._neighbours(job.words))
+        previous, following = self._neighbours(job.words)
+        words = trim_overlap(words, previous, following)
         stats = self.revision_stats
         stats.late_s.append(round(max(0.0, received_until - job.end), 3))
         if same_words(job.words, words):
             stats.unchanged += 1
-            return self._settle(job, job.words)
+            return self._settle(job, job.words, previous)
         if not trusted(job.words, words, self.revision):
             stats.rejected += 1
-            return self._settle(job, job.words)
+            return self._settle(job, job.words, previous)
         stats.revised += 1
-        stats.words_before += len(job.words)
-        stats.words_after += len(words)
-        return self._settle(job, words)
+        return self._settle(job, words, previous)
 
-    def _settle(self, job: RevisionJob, words: Sequence[TimedWord]) -> bool:
+    def _settle(self, job: RevisionJob, words: Sequence[TimedWord], previous: list[TimedWord]) -> bool:
         """Tidy the stretch's final words (app/core/tidy.py) and put them in place of the live ones.
 
-        Tidying may take the full stop off the word before the stretch ("Americans. ask"), so
-        that word is replaced too when it changes. True when a reader sees a change.
+        Tidying may take the full stop off the word before the stretch (the last of ``previous``,
+        "Americans. ask"), so that word is replaced too when it changes. True when a reader sees
+        a change.
         """
-        previous, _ = self._neighbours(job.words)
         before = previous[-1] if previous else None
         tidied_before, tidied = tidy_words(words, before, self.language or "")
         old, new = list(job.words), tidied
