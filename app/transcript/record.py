@@ -100,11 +100,12 @@ class SessionRecord:
     def _drop_lines_past(self, source: str, count: int) -> None:
         """A revision can fold an utterance's lines into fewer (app/core/revision.py): the lines
         past the new end are gone, and the log says so, so reopening does not bring them back."""
-        stale = [key for key in self._entries if key[0] == source and key[1] >= count]
-        if not stale:
+        if (source, count) not in self._entries:  # a source's lines are indices 0..n-1: none past the end
             return
-        for key in stale:
-            del self._entries[key]
+        index = count
+        while (source, index) in self._entries:
+            del self._entries[(source, index)]
+            index += 1
         if self._log is not None:
             self._write(self._log, [{"source": source, "lines": count}])
 
