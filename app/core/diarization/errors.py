@@ -4,7 +4,7 @@ import pickle
 
 
 class DiarizationError(Exception):
-    """Diarization cannot run (missing torch or weights, a damaged checkpoint, a bad setting)."""
+    """Diarization cannot run (a missing or damaged model file, missing torch, a bad setting)."""
 
 
 # What torch.load and load_state_dict raise for a missing, truncated or foreign checkpoint.

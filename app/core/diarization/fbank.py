@@ -2,12 +2,13 @@
 
 80 mel bins, 25 ms Povey windows every 10 ms, pre-emphasis 0.97, DC removed, power
 spectrum, no dither; then the mean over the segment is subtracted (CMN), which also
-cancels any constant gain, so the waveform's scale does not matter.
+cancels any constant gain, so the waveform's scale does not matter. Plain numpy, so that
+both embedding backends (ONNX Runtime, and torch where installed) read the same features.
 """
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
 
@@ -18,36 +19,37 @@ MEL_BINS = 80
 LOW_HZ = 20.0
 
 
-def _mel(hz: torch.Tensor) -> torch.Tensor:
-    return 1127.0 * torch.log1p(hz / 700.0)
+def _mel(hz: np.ndarray | float) -> np.ndarray:
+    return 1127.0 * np.log1p(np.asarray(hz, dtype=np.float64) / 700.0)
 
 
-def _mel_banks() -> torch.Tensor:
-    """(80, 257) triangular filters, equally spaced on Kaldi's mel scale from 20 Hz to Nyquist."""
-    nyquist = SAMPLE_RATE / 2
-    low, high = _mel(torch.tensor(LOW_HZ)), _mel(torch.tensor(nyquist))
+def _mel_banks() -> np.ndarray:
+    """(257, 80) triangular filters, equally spaced on Kaldi's mel scale from 20 Hz to Nyquist."""
+    low, high = _mel(LOW_HZ), _mel(SAMPLE_RATE / 2)
     delta = (high - low) / (MEL_BINS + 1)
-    left = low + torch.arange(MEL_BINS) * delta
+    left = low + np.arange(MEL_BINS) * delta
     center, right = left + delta, left + 2 * delta
-    bin_mel = _mel(torch.arange(FFT_SIZE // 2 + 1) * SAMPLE_RATE / FFT_SIZE)[None, :]
+    bin_mel = _mel(np.arange(FFT_SIZE // 2 + 1) * SAMPLE_RATE / FFT_SIZE)[None, :]
     up = (bin_mel - left[:, None]) / (center - left)[:, None]
     down = (right[:, None] - bin_mel) / (right - center)[:, None]
-    return torch.clamp(torch.minimum(up, down), min=0.0)
+    return np.clip(np.minimum(up, down), 0.0, None).T.astype(np.float32)
 
 
 _BANKS = _mel_banks()
-_WINDOW = torch.hann_window(FRAME_LENGTH, periodic=False).pow(0.85)  # Kaldi's "povey" window
+_WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FRAME_LENGTH) / (FRAME_LENGTH - 1))) ** 0.85  # Povey
+_EPSILON = np.finfo(np.float32).eps
 
 
-def log_fbank(waveform: torch.Tensor) -> torch.Tensor:
-    """(frames, 80) mean-normalised log-mel features of a 1-D 16 kHz waveform."""
-    if waveform.numel() < FRAME_LENGTH:
-        return torch.zeros(0, MEL_BINS)
-    frames = waveform.unfold(0, FRAME_LENGTH, FRAME_SHIFT)
-    frames = frames - frames.mean(dim=1, keepdim=True)
-    previous = torch.cat([frames[:, :1], frames[:, :-1]], dim=1)
-    frames = (frames - 0.97 * previous) * _WINDOW
-    power = torch.fft.rfft(frames, n=FFT_SIZE).abs().pow(2)
-    features = torch.log(torch.clamp(power @ _BANKS.T, min=torch.finfo(torch.float32).eps))
-    return features - features.mean(dim=0, keepdim=True)
-
+def log_fbank(waveform: np.ndarray) -> np.ndarray:
+    """(frames, 80) float32 mean-normalised log-mel features of a 1-D 16 kHz waveform."""
+    waveform = np.asarray(waveform, dtype=np.float32)
+    if waveform.size < FRAME_LENGTH:
+        return np.zeros((0, MEL_BINS), dtype=np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(waveform, FRAME_LENGTH)[::FRAME_SHIFT]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    previous = np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
+    frames = ((frames - 0.97 * previous) * _WINDOW).astype(np.float32)
+    spectrum = np.fft.rfft(frames, n=FFT_SIZE)
+    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    features = np.log(np.maximum(power @ _BANKS, _EPSILON))
+    return features - features.mean(axis=0, keepdims=True)

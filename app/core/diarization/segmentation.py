@@ -1,10 +1,13 @@
-"""Local speaker segmentation: who speaks in each frame of a ~10 s window, overlap aware.
+"""Local speaker segmentation in torch: who speaks in each frame of a ~10 s window, overlap aware.
 
 The network is pyannote's segmentation-3.0 (SincNet front end, four bidirectional LSTM
 layers, two linear layers, a 7-class powerset output), rebuilt here in plain torch so
 that its checkpoint runs without pyannote.audio. The powerset output says, per frame,
 which of up to three local speakers speak, at most two at once; local speaker numbers
 only mean something within one window, the clusterer links them across windows.
+
+The app runs the ONNX graph exported from this module (app/core/diarization/export.py);
+torch runs it only for the export, its numeric check and the ``torch`` backend.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from torch import nn
 
 from app.core.decoding import SAMPLE_RATE
 from app.core.diarization.errors import CHECKPOINT_ERRORS, DiarizationError
+from app.core.diarization.outputs import (
+    MIN_WINDOW_SAMPLES,
+    POWERSET,
+    TIMING_KEYS,
+    activity_from_powerset,
+    no_activity,
+)
 from app.core.diarization.streaming import FrameTiming
-
-# Powerset classes of segmentation-3.0: none, each speaker alone, each pair together.
-POWERSET = ((), (0,), (1,), (2,), (0, 1), (0, 2), (1, 2))
-LOCAL_SPEAKERS = 3
-MIN_WINDOW_SAMPLES = SAMPLE_RATE // 10  # shorter windows give no frames worth reading
 
 
 class SincFilters(nn.Module):
@@ -98,14 +103,6 @@ class PyanNet(nn.Module):
         return F.log_softmax(self.classifier(out), dim=-1)
 
 
-def _powerset_matrix() -> torch.Tensor:
-    matrix = torch.zeros(len(POWERSET), LOCAL_SPEAKERS)
-    for row, speakers in enumerate(POWERSET):
-        for speaker in speakers:
-            matrix[row, speaker] = 1.0
-    return matrix
-
-
 class LocalSegmentation:
     """Runs segmentation-3.0 on one window at a time and returns per-speaker activity."""
 
@@ -114,23 +111,26 @@ class LocalSegmentation:
             payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
             self._model = PyanNet(payload["model"]["output_dim"])
             self._model.load_state_dict(payload["state_dict"], strict=True)
-            model = payload["model"]
-            first_center = model["frame_start"] + model["frame_duration"] / 2
-            self.frames = FrameTiming(first_center, model["frame_step"])
+            self.timing = {key: float(payload["model"][key]) for key in TIMING_KEYS}
+            self.frames = FrameTiming(
+                self.timing["frame_start"] + self.timing["frame_duration"] / 2, self.timing["frame_step"]
+            )
         except CHECKPOINT_ERRORS as exc:
             raise DiarizationError(
                 f"The speaker segmentation model {checkpoint} could not be loaded ({exc})."
             ) from exc
         self._model.eval()
-        self._powerset = _powerset_matrix()
+
+    @property
+    def network(self) -> nn.Module:
+        return self._model
 
     def __call__(self, window: np.ndarray) -> np.ndarray:
         """(frames, 3) activity in {0, 1} for a mono 16 kHz window of at most 10 s."""
         if window.size < MIN_WINDOW_SAMPLES:
-            return np.zeros((0, LOCAL_SPEAKERS), dtype=np.float32)
+            return no_activity()
         with torch.inference_mode():
             log_probs = self._model(
                 torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32))[None, None]
             )
-        best = F.one_hot(log_probs[0].argmax(-1), len(POWERSET)).float()
-        return (best @ self._powerset).numpy()
+        return activity_from_powerset(log_probs[0].numpy())

@@ -1,26 +1,26 @@
-"""torch is an optional dependency: import it with a sentence that says how to get it."""
+"""torch is optional: only the export and the ``torch``/``pyannote`` backends import it."""
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 from types import ModuleType
 
 from app.core.diarization.errors import DiarizationError
+from app.paths import frozen_root
 
 
 def missing_torch_reason() -> str | None:
-    """Why diarization cannot run here, in one sentence; None when torch is installed (no import)."""
+    """Why torch cannot be used here, in one sentence; None when it is installed (no import)."""
     if importlib.util.find_spec("torch") is not None:
         return None
-    if getattr(sys, "frozen", False):
+    if frozen_root() is not None:
         return (
-            "This installed build of Sayline has no speaker diarization (PyTorch would double its "
-            "size); install Sayline from source, as its README says, to tell speakers apart."
+            "This installed build of Sayline carries no PyTorch, which only the torch and pyannote "
+            "diarization backends need; the default backend tells speakers apart without it."
         )
     return (
-        "Speaker diarization needs PyTorch: install the CPU build with "
-        "`pip install torch==2.13.0` (or `pip install sayline[diarization]`)."
+        "This needs PyTorch (the default diarization backend does not): install the CPU build with "
+        "`pip install torch==2.13.0` (or `pip install 'sayline[export]'`)."
     )
 
 
