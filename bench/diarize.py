@@ -147,20 +147,31 @@ def word_accuracy(
     """Share of words whose speaker, mapped to the RTTM's, speaks at the word's midpoint.
 
     Words whose midpoint no reference speaker covers (a word time in a pause) are not
-    scored; they are counted apart.
+    scored; they are counted apart. A scored word whose reference speakers share none with
+    the previous scored word's opens a turn: ``turn_start_accuracy`` is the share of those
+    labelled right, where streaming diarization most often lags behind the voice.
     """
-    correct = scored = 0
-    for word in words:
+    correct = scored = turn_starts = turn_starts_right = 0
+    previous: set[str] = set()
+    for word in sorted(words, key=lambda w: w.start):
         middle = (word.start + word.end) / 2
         speaking = {t.speaker for t in reference if t.start <= middle <= t.end}
         if speaking:
             scored += 1
-            correct += mapping.get(str(word.speaker)) in speaking
+            right = mapping.get(str(word.speaker)) in speaking
+            correct += right
+            if not speaking & previous:
+                turn_starts += 1
+                turn_starts_right += right
+            previous = speaking
     return {
         "accuracy": round(correct / scored, 4) if scored else None,
         "correct_words": correct,
         "scored_words": scored,
         "unscored_words": len(words) - scored,
+        "turn_start_accuracy": round(turn_starts_right / turn_starts, 4) if turn_starts else None,
+        "turn_starts": turn_starts,
+        "turn_starts_right": turn_starts_right,
     }
 
 
@@ -258,6 +269,9 @@ async def run_with_asr(
     scored = sum(r["words"]["scored_words"] for r in rows)
     correct = sum(r["words"]["correct_words"] for r in rows)
     summary["word_speaker_accuracy"] = round(correct / scored, 4) if scored else None
+    starts = sum(r["words"]["turn_starts"] for r in rows)
+    starts_right = sum(r["words"]["turn_starts_right"] for r in rows)
+    summary["turn_start_accuracy"] = round(starts_right / starts, 4) if starts else None
     return rows, summary
 
 
@@ -354,7 +368,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.diarize", description=__doc__.split("\n")[0])
     parser.add_argument("--set", required=True, type=Path, help="a set folder: manifest.jsonl, RTTMs")
-    parser.add_argument("--backend", default="default", help="diarization backend: default or pyannote")
+    parser.add_argument("--backend", default="default", help="default (ONNX), torch or pyannote")
     parser.add_argument("--model", default="tiny.en", help='ASR model for the with-ASR run; "none" skips it')
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips with an RTTM")

