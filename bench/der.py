@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 RESOLUTION = 0.01
+SPLIT_SHARE = 0.1  # a label counts for a speaker once it holds this share of their speech
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class DerResult:
     reference_speakers: int
     hypothesis_speakers: int
     mapping: dict[str, str] = field(default_factory=dict)  # hypothesis label -> reference label
+    split_speakers: int = 0  # reference speakers spread over two or more labels (each >= SPLIT_SHARE)
+    merged_speakers: int = 0  # labels holding two or more reference speakers (each >= SPLIT_SHARE)
 
 
 def read_rttm(path: Path) -> list[Turn]:
@@ -83,7 +86,19 @@ def diarization_error(reference: list[Turn], hypothesis: list[Turn], collar: flo
         reference_speakers=len(ref_labels),
         hypothesis_speakers=len(hyp_labels),
         mapping={hyp_labels[h]: ref_labels[r] for h, r in mapping.items()},
+        **_splits_and_merges(ref, hyp),
     )
+
+
+def _splits_and_merges(ref: np.ndarray, hyp: np.ndarray) -> dict[str, int]:
+    """One person under two labels (split), or one label over two people (merged)."""
+    overlap = hyp.T.astype(float) @ ref.astype(float)  # (hypothesis, reference) frames
+    share_of_speaker = overlap / np.maximum(ref.sum(axis=0), 1)[None, :]
+    share_of_label = overlap / np.maximum(hyp.sum(axis=0), 1)[:, None]
+    return {
+        "split_speakers": int(((share_of_speaker >= SPLIT_SHARE).sum(axis=0) >= 2).sum()),
+        "merged_speakers": int(((share_of_label >= SPLIT_SHARE).sum(axis=1) >= 2).sum()),
+    }
 
 
 def _best_mapping(ref: np.ndarray, hyp: np.ndarray) -> dict[int, int]:

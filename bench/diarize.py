@@ -137,6 +137,8 @@ def der_row(result: DerResult) -> dict[str, Any]:
         "ref_speakers": result.reference_speakers,
         "hyp_speakers": result.hypothesis_speakers,
         "speaker_count_error": result.hypothesis_speakers - result.reference_speakers,
+        "split_speakers": result.split_speakers,
+        "merged_speakers": result.merged_speakers,
         "mapping": result.mapping,
     }
 
