@@ -31,6 +31,9 @@ class DiarizationSettings:
     min_window_s: float = 1.5  # no pass before this much audio has arrived
     min_voice_s: float = 0.4  # a local speaker needs this much clear speech for a voice vector
     embed_max_s: float = 4.0  # the most recent clear speech used for a voice vector
+    # A local speaker silent this long may come back as someone else: the segmentation model
+    # sometimes gives two people who take turns the same local slot within one window.
+    turn_gap_s: float = 0.3
     attribution_slack_s: float = 1.0  # a word between turns takes a turn this close to it
     keep_turns_s: float = 120.0  # labelled history kept for attribution
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
@@ -132,21 +135,38 @@ class StreamingDiarizer:
         for local in range(activity.shape[1]):
             if not (activity[new_part, local] > 0).any():
                 continue
-            # The most recent clear speech of this voice, however far back in the window it lies.
-            frames = np.flatnonzero(clear[:, local])[-round(self.settings.embed_max_s / self._frames.step) :]
+            since = self._turn_start(activity[:, local] > 0, clear[:, local])
+            # The most recent clear speech of this voice in its current turn, up to embed_max_s.
+            recent = round(self.settings.embed_max_s / self._frames.step)
+            frames = np.flatnonzero(clear[since:, local])[-recent:]
             clear_s = len(frames) * self._frames.step
             if clear_s < self.settings.min_voice_s:
                 continue
-            speech = self._speech_of(window, window_start, centers[frames])
+            active = np.flatnonzero(activity[since:, local] > 0) + since
             voices.append(
                 LocalVoice(
                     local,
-                    self._embed(speech),
+                    self._embed(self._speech_of(window, window_start, centers[frames + since])),
                     clear_s,
-                    self._previous_labels(centers[activity[:, local] > 0]),
+                    self._previous_labels(centers[active]),
                 )
             )
         return self.clusters.assign(voices, decide)
+
+    def _turn_start(self, active: np.ndarray, clear: np.ndarray) -> int:
+        """First frame of the local speaker's latest turn: after its last pause of turn_gap_s or more.
+
+        A turn with too little clear speech for a voice vector of its own (a quick "yes") keeps
+        the whole window, so it is placed by the voice it continues rather than left waiting.
+        """
+        frames = np.flatnonzero(active)
+        pauses = np.flatnonzero(np.diff(frames) * self._frames.step >= self.settings.turn_gap_s)
+        if not pauses.size:
+            return 0
+        start = int(frames[pauses[-1] + 1])
+        if clear[start:].sum() * self._frames.step < self.settings.min_voice_s:
+            return 0
+        return start
 
     def _speech_of(self, window: np.ndarray, window_start: float, centers: np.ndarray) -> np.ndarray:
         """The window's samples around the given frame centres."""
