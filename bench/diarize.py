@@ -299,7 +299,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rss_before = _rss_mb()
     models = load_models(args.backend)
     rss_models = _rss_mb()
-    settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=args.max_speakers))
+    # Every turn is kept for scoring: the app forgets turns older than keep_turns_s (memory),
+    # which would leave a long clip's beginning unscored.
+    settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=args.max_speakers), keep_turns_s=1e9)
     offline_settings = OfflineSettings(step_s=args.offline_step, threshold=args.threshold)
     models.segmenter(audios[clips[0].name][: 10 * SAMPLE_RATE])  # warm-up, not measured
     rows = []
