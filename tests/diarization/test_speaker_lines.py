@@ -8,16 +8,18 @@ import sys
 import pytest
 
 from app.core.choices import StreamChoices
-from app.core.decoding import float_to_pcm16
+from app.core.decoding import decode_file, float_to_pcm16
 from app.core.diarization import DiarizationError, DiarizationOptions, load_models
 from app.core.diarization import weights as weight_files
 from app.core.processor import ProcessorConfig
+from app.paths import resources_dir
 from app.server.server import AsrServer, ServerSettings
 from tests.conftest import clip, eval_dir, run, stream_bytes
 from tests.test_cli import sayline
 from tests.test_server import stream
 
 THREE_SPEAKERS = "constructed_en_3spk_a.wav"  # allison, a LibriVox reader, a cards speaker
+TWO_VOICES = resources_dir() / "samples" / "two_voices.wav"  # allison, a LibriVox reader, allison
 
 
 def _speaker_of(lines: list, words: str) -> set[int]:
@@ -40,7 +42,7 @@ def test_processor_labels_each_speakers_lines_and_leaves_nothing_unattributed(ti
 
 
 def test_without_diarization_every_line_is_speaker_one(tiny_engine):
-    updates = run(stream_bytes(tiny_engine, float_to_pcm16(clip("multi", THREE_SPEAKERS))))
+    updates = run(stream_bytes(tiny_engine, float_to_pcm16(decode_file(TWO_VOICES))))
     assert {line.speaker for line in updates[-1].lines if not line.is_silence} == {1}
     assert all(update.buffer_diarization == "" for update in updates)
 
@@ -90,7 +92,7 @@ def test_the_pyannote_backend_explains_how_to_install_it():
 
 def test_cli_transcribe_with_diarization_names_the_speakers(tmp_path):
     done = sayline(
-        "transcribe", str(eval_dir("multi") / THREE_SPEAKERS), "--model", "tiny.en", "--language", "en",
+        "transcribe", str(TWO_VOICES), "--model", "tiny.en", "--language", "en",
         "--diarization", "--format", "json", "-q",
     )
     assert done.returncode == 0, done.stderr
@@ -99,7 +101,7 @@ def test_cli_transcribe_with_diarization_names_the_speakers(tmp_path):
     assert len(speakers) >= 2
     assert message["speaker_names"] == {str(s): f"Speaker {s}" for s in sorted(speakers)}
     txt = sayline(
-        "transcribe", str(eval_dir("multi") / THREE_SPEAKERS), "--model", "tiny.en", "--language", "en",
+        "transcribe", str(TWO_VOICES), "--model", "tiny.en", "--language", "en",
         "--diarization", "--max-speakers", "3", "-q", "--no-refine",
     )
     assert txt.returncode == 0 and "Speaker 2: " in txt.stdout
