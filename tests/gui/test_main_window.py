@@ -142,3 +142,26 @@ def test_a_gpu_that_cannot_run_the_model_leaves_the_cpu_ready_and_says_why(qtbot
         assert not main.error_banner.isVisible()
     finally:
         main.close()
+
+
+def test_speakers_box_says_why_when_the_speaker_models_are_missing(qtbot, tmp_path, monkeypatch):
+    """No exported graphs anywhere (a pip install that skipped the export): the box is greyed out
+    with the one sentence that says how to make them, and a saved "on" does not start it."""
+    from app.core.diarization import weights
+
+    monkeypatch.setattr(weights.sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setenv("SAYLINE_DATA_DIR", str(tmp_path / "data"))
+    main = MainWindow(Settings(model="tiny.en", language="en", diarization=True), EngineBridge())
+    try:
+        box = main.diarization_check
+        assert not box.isEnabled() and not box.isChecked()
+        assert "python -m app.core.diarization.export" in box.toolTip()
+    finally:
+        main.close()
+
+
+def test_speakers_box_works_where_the_speaker_models_are(qtbot, window):
+    box = window.diarization_check
+    assert box.isEnabled() and "python -m" not in box.toolTip()
+    box.setChecked(True)
+    assert window.settings.diarization
