@@ -140,6 +140,11 @@ read -r ready caption < "$OUT/gui-times.txt"
 say "desktop app (Xvfb, no arguments, microphone = private PulseAudio): model ready ${ready} s after" \
     "launch; first committed caption ${caption} s after the speech started;" \
     "log in \$HOME/.local/share/Sayline/logs; screenshot build/check/gui.png"
+# 3b. The same with Speakers switched on and two voices: the window shows two speakers' lines.
+CHECK_SPEAKERS=1 xvfb-run -a -s "-screen 0 1280x800x24" bash packaging/check_gui.sh "$OUT" "$BUNDLE" "${OFFLINE[@]}"
+read -r ready caption < "$OUT/gui-times-speakers.txt"
+say "desktop app with Speakers on (two_voices.wav): model ready ${ready} s after launch; first caption" \
+    "${caption} s after the speech started; two speakers' lines; screenshot build/check/gui-speakers.png"
 
 # 4. The .deb installs /usr/bin/sayline as a link to /opt/sayline/sayline: the app must start through it.
 if deb=$(ls dist/sayline_*.deb 2>/dev/null | head -n 1) && [ -n "$deb" ]; then

@@ -8,12 +8,19 @@
 # arguments, exactly as the menu entry does, then Start is clicked with xdotool. Writes to OUT:
 # gui.png, gui-output.txt, sayline.log, pulseaudio.log, and gui-times.txt (seconds: launch to
 # "model ready", then sound start to the first committed caption in the autosaved session).
+# With CHECK_SPEAKERS=1 the user has Speakers switched on (settings.json) and the sample is
+# two_voices.wav: the session must then hold lines of two speakers; files are named *-speakers*.
 set -euo pipefail
 OUT="$1" BUNDLE="$2"; shift 2
 OFFLINE=("$@")
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 SAMPLE="$HERE/resources/samples/jfk.wav"
-HOME_DIR="$OUT/home-gui"
+TAG=""
+if [ "${CHECK_SPEAKERS:-0}" = 1 ]; then
+    SAMPLE="$HERE/resources/samples/two_voices.wav"
+    TAG="-speakers"
+fi
+HOME_DIR="$OUT/home-gui$TAG"
 LOG="$HOME_DIR/.local/share/Sayline/logs/sayline.log"
 SESSIONS="$HOME_DIR/.local/share/Sayline/sessions"
 PULSE="$OUT/pulse"
@@ -36,6 +43,10 @@ wait_for() {  # wait_for SECONDS COMMAND…: poll until it succeeds, while the a
 
 rm -rf "$PULSE" "$HOME_DIR"
 mkdir -p "$PULSE" "$HOME_DIR"
+if [ -n "$TAG" ]; then
+    mkdir -p "$HOME_DIR/.config/Sayline"
+    echo '{"version": 1, "diarization": true}' > "$HOME_DIR/.config/Sayline/settings.json"
+fi
 env HOME="$PULSE" XDG_RUNTIME_DIR="$PULSE" XDG_CONFIG_HOME="$PULSE/config" \
     PULSE_RUNTIME_PATH="$PULSE/runtime" PULSE_STATE_PATH="$PULSE/state" \
     pulseaudio -n --daemonize=no --exit-idle-time=-1 --disable-shm=1 --system=false \
@@ -53,7 +64,7 @@ pactl set-default-source "$SINK.monitor"
 start=$(now)
 "${OFFLINE[@]}" env -i PATH="$OUT/empty-path" HOME="$HOME_DIR" DISPLAY="$DISPLAY" \
     XAUTHORITY="${XAUTHORITY:-}" PULSE_SERVER="$PULSE_SERVER" LANG=C.UTF-8 \
-    "$BUNDLE" > "$OUT/gui-output.txt" 2>&1 &
+    "$BUNDLE" > "$OUT/gui-output$TAG.txt" 2>&1 &
 app=$!
 wait_for 300 grep -q "model ready" "$LOG" || fail "the model never became ready"
 ready=$(since "$start")
@@ -68,6 +79,10 @@ wait_for 60 first_line || fail "no caption was committed within 60 s of the spee
 caption=$(since "$played")
 wait $!
 sleep 3  # the last words commit after a pause; let the transcript and the overlay paint
-import -window root "$OUT/gui.png"
-cp "$LOG" "$OUT/sayline.log"
-printf '%s %s\n' "$ready" "$caption" > "$OUT/gui-times.txt"
+if [ -n "$TAG" ]; then
+    two_speakers() { [ "$(grep -ho '"speaker": *[1-9]' "$SESSIONS"/*.jsonl | sort -u | wc -l)" -ge 2 ]; }
+    wait_for 20 two_speakers || fail "Speakers was on, but the session's lines do not carry two speakers"
+fi
+import -window root "$OUT/gui$TAG.png"
+cp "$LOG" "$OUT/sayline$TAG.log"
+printf '%s %s\n' "$ready" "$caption" > "$OUT/gui-times$TAG.txt"
