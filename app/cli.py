@@ -116,7 +116,7 @@ async def transcribe_file(
     engine: TranscriptionEngine, samples: np.ndarray, args: argparse.Namespace, choices: StreamChoices
 ) -> FrontData:
     """The live transcript, printed as it commits; then, unless ``--no-refine``, a file run's."""
-    printer = None if args.quiet else LivePrinter(sys.stderr)
+    printer = None if args.quiet else LivePrinter(sys.stderr, speakers=choices.diarization is not None)
     final = await stream_through(engine, samples, args.realtime, printer, choices)
     if args.no_refine:
         return final

@@ -6,17 +6,20 @@ import sys
 from typing import TextIO
 
 from app.core.frontdata import FrontData, Line, format_time
+from app.transcript.export import speaker_label
 
 _GREY = "\033[90m"
 _RESET = "\033[0m"
 _CLEAR_LINE = "\r\033[K"
 
 
-def describe(line: Line) -> str:
+def describe(line: Line, speakers: bool = False) -> str:
+    """One printed line; with ``speakers`` (diarization on) it names who said it."""
     if line.is_silence:
         return f"{format_time(line.start)}  (pause, {line.end - line.start:.1f} s)"
     translated = f"\n{' ' * 12}→ {line.translation}" if line.translation else ""
-    return f"{format_time(line.start)}  {line.text}{translated}"
+    who = f"{speaker_label(line.speaker)}: " if speakers and line.speaker > 0 else ""
+    return f"{format_time(line.start)}  {who}{line.text}{translated}"
 
 
 class LivePrinter:
@@ -26,8 +29,9 @@ class LivePrinter:
     follows it, or when the stream ends.
     """
 
-    def __init__(self, out: TextIO | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, speakers: bool = False) -> None:
         self.out = out or sys.stdout
+        self.speakers = speakers
         self.interactive = self.out.isatty()
         self._printed = 0
         self._status_shown = False
@@ -55,6 +59,6 @@ class LivePrinter:
             self.out.write(_CLEAR_LINE)
             self._status_shown = False
         for line in lines[self._printed:]:
-            self.out.write(describe(line) + "\n")
+            self.out.write(describe(line, self.speakers) + "\n")
         self._printed = len(lines)
         self.out.flush()
