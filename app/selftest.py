@@ -51,15 +51,6 @@ def stream_sample(engine: TranscriptionEngine, sample: Path, choices: StreamChoi
     return final
 
 
-def transcribe_sample(model: str, sample: Path) -> str:
-    """The committed text for ``sample``."""
-    engine = TranscriptionEngine(EngineConfig(model=model, language="en"))
-    try:
-        return stream_sample(engine, sample, StreamChoices(language="en")).text
-    finally:
-        engine.close()
-
-
 def speaker_of_phrases(final: FrontData, phrases: tuple[str, ...]) -> dict[str, int]:
     """The speaker of each phrase's first word, from the committed lines; phrases not heard are left out."""
     words = [(word, line.speaker) for line in final.lines for word in normalize(line.text).split()]
@@ -73,23 +64,19 @@ def speaker_of_phrases(final: FrontData, phrases: tuple[str, ...]) -> dict[str, 
     return found
 
 
-def check_speakers(model: str) -> dict[str, int]:
+def check_speakers(engine: TranscriptionEngine) -> dict[str, int]:
     """Stream the two-voice sample with speakers on; the two voices must get two labels."""
     if reason := unavailable_reason():
         raise SelftestFailed(reason)
     sample = resources_dir() / "samples" / "two_voices.wav"
     if not sample.is_file():
         raise SelftestFailed(f"The bundled two-voice sample is missing ({sample}); reinstall Sayline.")
-    engine = TranscriptionEngine(EngineConfig(model=model, language="en"))
-    try:
-        final = stream_sample(engine, sample, StreamChoices(language="en", diarization=DiarizationOptions()))
-    finally:
-        engine.close()
+    final = stream_sample(engine, sample, StreamChoices(language="en", diarization=DiarizationOptions()))
     speakers = speaker_of_phrases(final, TWO_VOICES)
     labels = {line.speaker for line in final.lines if not line.is_silence}
     print(f"selftest: {sample.name} with speakers: {len(labels)} speaker(s); {speakers}", flush=True)
     if missing := [phrase for phrase in TWO_VOICES if phrase not in speakers]:
-        raise SelftestFailed(f"The {model} model did not hear {missing[0]!r} in {sample.name}.")
+        raise SelftestFailed(f"The {engine.config.model} model did not hear {missing[0]!r} in {sample.name}.")
     woman, man, woman_again = (speakers[phrase] for phrase in TWO_VOICES)
     if len(labels) != 2 or woman != woman_again or woman == man:
         raise SelftestFailed(
@@ -99,16 +86,19 @@ def check_speakers(model: str) -> dict[str, int]:
     return speakers
 
 
-def run_selftest(model: str, sample: Path | None = None, expected: tuple[str, ...] = EXPECTED) -> str:
-    """Transcribe ``sample`` (default: the bundled JFK clip) with ``model``; return the text.
+def run_selftest(
+    engine: TranscriptionEngine, sample: Path | None = None, expected: tuple[str, ...] = EXPECTED
+) -> str:
+    """Transcribe ``sample`` (default: the bundled JFK clip) with ``engine``; return the text.
 
     Raises :class:`SelftestFailed` unless every expected phrase is in it.
     """
+    model = engine.config.model
     sample = sample or demo_sample()
     if not sample.is_file():
         raise SelftestFailed(f"The bundled speech sample is missing ({sample}); reinstall Sayline.")
     started = time.monotonic()
-    text = transcribe_sample(model, sample)
+    text = stream_sample(engine, sample, StreamChoices(language="en")).text
     elapsed = time.monotonic() - started
     print(f"selftest: {sample.name} with the {model} model in {elapsed:.1f} s:", flush=True)
     print(text or "(no words)", flush=True)
@@ -123,11 +113,14 @@ def run_selftest(model: str, sample: Path | None = None, expected: tuple[str, ..
 
 def main(model: str) -> int:
     """The CLI's entry: 0 when the sample comes out right, 1 with one sentence on stderr if not."""
+    engine = TranscriptionEngine(EngineConfig(model=model, language="en"))  # one load serves both checks
     try:
-        run_selftest(model)
-        check_speakers(model)
+        run_selftest(engine)
+        check_speakers(engine)
         print("selftest: speakers OK", flush=True)
     except SelftestFailed as exc:
         print(f"sayline: selftest failed: {exc}", file=sys.stderr)
         return 1
+    finally:
+        engine.close()
     return 0
