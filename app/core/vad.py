@@ -31,14 +31,12 @@ class SileroVad:
     def __init__(self, path: Path | None = None) -> None:
         import onnxruntime
 
-        options = onnxruntime.SessionOptions()
-        options.inter_op_num_threads = 1
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 4
+        from app.core.onnx_options import one_thread_options
+
         self._session = onnxruntime.InferenceSession(
             str(path or bundled_vad_path()),
             providers=["CPUExecutionProvider"],
-            sess_options=options,
+            sess_options=one_thread_options(log_severity=4),
         )
 
     def stream(self) -> VadStream:

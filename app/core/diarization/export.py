@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.decoding import SAMPLE_RATE
+from app.core.decoding import SAMPLE_RATE, pcm16_to_float
 from app.core.diarization.errors import DiarizationError
 from app.core.diarization.outputs import TIMING_KEYS, unit_length
 from app.core.diarization.weights import (
@@ -74,8 +74,7 @@ def check_audio() -> np.ndarray:
     with wave.open(str(resources_dir() / "samples" / "two_voices.wav"), "rb") as sample:
         if (sample.getframerate(), sample.getnchannels(), sample.getsampwidth()) != (SAMPLE_RATE, 1, 2):
             raise DiarizationError("The two-voice sample is not 16 kHz mono 16-bit; reinstall Sayline.")
-        pcm = np.frombuffer(sample.readframes(sample.getnframes()), dtype="<i2")
-    return pcm.astype(np.float32) / 32768.0
+        return pcm16_to_float(sample.readframes(sample.getnframes()))
 
 
 def _fingerprint(path: Path) -> str:
@@ -111,8 +110,7 @@ def _check(segmentation, embedder, seg_path: Path, emb_path: Path) -> ExportChec
     from app.core.diarization.onnx_models import OnnxEmbedder, OnnxSegmentation
 
     hint = "the export is broken."
-    onnx_embedder = OnnxEmbedder(emb_path, hint)
-    seg_session = OnnxSegmentation(seg_path, hint)._session
+    onnx_embedder, onnx_segmentation = OnnxEmbedder(emb_path, hint), OnnxSegmentation(seg_path, hint)
     audio = check_audio()
     worst, agree, frames, cosine = 0.0, 0, 0, 1.0
     for seconds in CHECK_WINDOWS_S:
@@ -120,9 +118,9 @@ def _check(segmentation, embedder, seg_path: Path, emb_path: Path) -> ExportChec
             window = audio[round(start * SAMPLE_RATE) : round((start + seconds) * SAMPLE_RATE)]
             with torch.no_grad():
                 ours = segmentation.network(torch.from_numpy(window)[None, None])[0].numpy()
-            (theirs,) = seg_session.run(None, {"waveform": window[None, None]})
-            worst = max(worst, float(np.abs(np.exp(ours) - np.exp(theirs[0])).max()))
-            agree += int((ours.argmax(-1) == theirs[0].argmax(-1)).sum())
+            theirs = onnx_segmentation.log_probs(window)
+            worst = max(worst, float(np.abs(np.exp(ours) - np.exp(theirs)).max()))
+            agree += int((ours.argmax(-1) == theirs.argmax(-1)).sum())
             frames += len(ours)
     for seconds in CHECK_SPEECH_S:
         for start in np.arange(0.5, len(audio) / SAMPLE_RATE - seconds, 3.0):

@@ -24,19 +24,13 @@ from app.core.diarization.outputs import (
     unit_length,
 )
 from app.core.diarization.streaming import FrameTiming
+from app.core.onnx_options import one_thread_options
 
 log = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-
-
-def _options() -> ort.SessionOptions:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # ONNX Runtime's own warnings would reach the user's terminal
-    return options
+LOG_ERRORS = 3  # ONNX Runtime's warnings would reach the user's terminal; its errors still may
 
 
 def open_session(path: Path, role: str, damaged_hint: str) -> ort.InferenceSession:
@@ -45,11 +39,11 @@ def open_session(path: Path, role: str, damaged_hint: str) -> ort.InferenceSessi
         raise DiarizationError(f"The speaker {role} model {path} is missing; {damaged_hint}")
     if CUDA in ort.get_available_providers():
         try:
-            return ort.InferenceSession(str(path), _options(), providers=[CUDA, CPU])
+            return ort.InferenceSession(str(path), one_thread_options(LOG_ERRORS), providers=[CUDA, CPU])
         except Exception as exc:
             log.warning("speaker %s model: the GPU failed (%s); running it on the CPU", role, exc)
     try:
-        return ort.InferenceSession(str(path), _options(), providers=[CPU])
+        return ort.InferenceSession(str(path), one_thread_options(LOG_ERRORS), providers=[CPU])
     except Exception as exc:  # ONNX Runtime raises its own Fail/InvalidProtobuf/… types
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DiarizationError(
@@ -72,13 +66,17 @@ class OnnxSegmentation:
         self.frames = FrameTiming(timing["frame_start"] + timing["frame_duration"] / 2, timing["frame_step"])
         self._input = self._session.get_inputs()[0].name
 
+    def log_probs(self, window: np.ndarray) -> np.ndarray:
+        """(frames, 7) powerset log-probabilities, the network's raw answer."""
+        waveform = np.ascontiguousarray(window, dtype=np.float32)[None, None]
+        (log_probs,) = self._session.run(None, {self._input: waveform})
+        return log_probs[0]
+
     def __call__(self, window: np.ndarray) -> np.ndarray:
         """(frames, 3) activity in {0, 1} for a mono 16 kHz window of at most 10 s."""
         if window.size < MIN_WINDOW_SAMPLES:
             return no_activity()
-        waveform = np.ascontiguousarray(window, dtype=np.float32)[None, None]
-        (log_probs,) = self._session.run(None, {self._input: waveform})
-        return activity_from_powerset(log_probs[0])
+        return activity_from_powerset(self.log_probs(window))
 
 
 class OnnxEmbedder:
