@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.decoding import SAMPLE_RATE, decode_file
+from app.core.decoding import SAMPLE_RATE, decode_file, float_to_pcm16
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 OUT = Path(__file__).resolve().parent / "results" / "conversations"
@@ -117,12 +117,11 @@ def conversation(cast: tuple[str, ...], pool: dict[str, list[np.ndarray]], rng: 
 
 
 def write(folder: Path, name: str, audio: np.ndarray, turns: list[tuple], meta: dict) -> dict:
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(folder / f"{name}.wav"), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
-        out.writeframes(pcm.tobytes())
+        out.writeframes(float_to_pcm16(audio))
     (folder / f"{name}.rttm").write_text(
         "".join(f"SPEAKER {name} 1 {start:.3f} {length:.3f} <NA> <NA> {who} <NA> <NA>\n"
                 for start, length, who in turns),
