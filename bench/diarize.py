@@ -50,6 +50,7 @@ from app.core.processor import ProcessorConfig
 from bench.der import DerResult, Turn, diarization_error, read_rttm
 from bench.diarize_live import AttributedWord, DiarizationTimer, LiveRun, run_live
 from bench.diarize_report import print_tables
+from bench.gate_replay import GateReplay, file_words, replay_gate
 from bench.metrics import summarize
 from bench.output import write_results
 from bench.replay import AsrTimer, peak_rss_mb
@@ -221,14 +222,36 @@ def speech_weighted(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
 # -- the bench --------------------------------------------------------------------------
 
 
+def score_replay(replay: GateReplay, reference: list[Turn], mapping: dict[str, str]) -> dict[str, Any]:
+    return {
+        "first_shown": word_accuracy(replay.first_shown, reference, mapping),
+        "final": word_accuracy(replay.final, reference, mapping),
+        "relabels": replay.relabels,
+    }
+
+
+def replay_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Word speaker accuracy over the set, as first shown and at the end, from the gate replays."""
+    summary: dict[str, Any] = {}
+    for when in ("first_shown", "final"):
+        scores = [r["streaming"]["gate_words"][when] for r in rows]
+        totals = {key: sum(s[key] for s in scores) for key in ("correct_words", "scored_words", "turn_starts",
+                                                               "turn_starts_right")}
+        summary[when] = {
+            "accuracy": round(totals["correct_words"] / max(totals["scored_words"], 1), 4),
+            "turn_start_accuracy": round(totals["turn_starts_right"] / max(totals["turn_starts"], 1), 4),
+            **totals,
+        }
+    return summary
+
+
 async def run_with_asr(
     args: argparse.Namespace,
+    engine: TranscriptionEngine,
     options: DiarizationOptions,
     clips: list[DiarizedClip],
     audios: dict[str, np.ndarray],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    print(f"loading {args.model}…", file=sys.stderr, flush=True)
-    engine = TranscriptionEngine(EngineConfig(model=args.model, language="en"))
     asr, diarization = AsrTimer(engine), DiarizationTimer(engine)
     # Warm the decode path and the diarization thread; not measured.
     await stream_samples(engine, audios[clips[0].name][: 3 * SAMPLE_RATE], StreamChoices(diarization=options))
@@ -251,7 +274,6 @@ async def run_with_asr(
         delays.extend(live.attribution_delays_s)
         to_line["on"].extend(w.at_s - w.end for w in live.words)
         rows.append({"clip": clip.name, **score_live(live, read_rttm(clip.rttm)), **baseline})
-    engine.close()
     summary = {
         "model": args.model,
         "device": engine.device,
@@ -304,12 +326,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = DiarizationSettings(clusters=ClusterSettings(max_speakers=args.max_speakers), keep_turns_s=1e9)
     offline_settings = OfflineSettings(step_s=args.offline_step, threshold=args.threshold)
     models.segmenter(audios[clips[0].name][: 10 * SAMPLE_RATE])  # warm-up, not measured
+    engine = None
+    if args.model != "none":
+        print(f"loading {args.model}…", file=sys.stderr, flush=True)
+        engine = TranscriptionEngine(EngineConfig(model=args.model, language="en"))
     rows = []
     for clip in clips:
         print(f"diarize   {clip.name}", file=sys.stderr, flush=True)
         audio, reference = audios[clip.name], read_rttm(clip.rttm)
         streaming = run_streaming(models, audio, settings, args.chunk_s)
         offline = run_offline(models, audio, offline_settings)
+        streaming_der = diarization_error(reference, streaming["turns"], COLLAR_S)
+        gate_words = {}
+        if engine is not None:
+            replay = replay_gate(models, settings, audio, file_words(engine, audio), args.chunk_s)
+            gate_words = {"gate_words": score_replay(replay, reference, streaming_der.mapping)}
         duration = len(audio) / SAMPLE_RATE
         rows.append(
             {
@@ -317,8 +348,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "duration_s": round(duration, 2),
                 "ref_speakers": len({t.speaker for t in reference}),
                 "streaming": {
-                    **der_row(diarization_error(reference, streaming["turns"], COLLAR_S)),
+                    **der_row(streaming_der),
                     **_timing(streaming, duration),
+                    **gate_words,
                     "passes": streaming["passes"],
                     "turns": [asdict(t) for t in streaming["turns"]],
                 },
@@ -344,8 +376,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
     }
     live_rows: list[dict[str, Any]] = []
-    if args.model != "none":
-        live_rows, summary["with_asr"] = await run_with_asr(args, options, clips, audios)
+    if engine is not None:
+        summary["gate_words"] = replay_summary(rows)
+        if args.live:
+            live_rows, summary["with_asr"] = await run_with_asr(args, engine, options, clips, audios)
+        engine.close()
         summary["rss_mb"]["peak_with_asr"] = round(peak_rss_mb(), 1)
     return {
         "config": {
@@ -383,6 +418,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="baseline",
         action="store_false",
         help="skip the with-ASR run with diarization off (the cost baseline)",
+    )
+    parser.add_argument(
+        "--no-live",
+        dest="live",
+        action="store_false",
+        help="skip the real-time runs with ASR (the gate replay, which needs no clock, still runs)",
     )
     parser.add_argument("--offline-step", type=float, default=1.0, help="offline window step, seconds")
     parser.add_argument(

@@ -89,9 +89,31 @@ def print_with_asr(a: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     )
 
 
+def print_gate_words(summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    print(
+        "\n### Words through the speaker gate (one file decode's words, no clock: the same every run)\n"
+    )
+    print("| clip | word spk acc first shown / final | turn's first word first shown / final | relabels |")
+    print("|---|---|---|---|")
+    for r in rows:
+        g = r["streaming"]["gate_words"]
+        print(f"| {r['clip']} | {_first_and_final(g['first_shown'], g['final'])} | {g['relabels']} |")
+    print(f"| **all** | {_first_and_final(summary['first_shown'], summary['final'])} | |")
+
+
+def _first_and_final(first: dict[str, Any], final: dict[str, Any]) -> str:
+    return (
+        f"{_pct(first['accuracy'])} / {_pct(final['accuracy'])} ({final['scored_words']} w) | "
+        f"{_pct(first['turn_start_accuracy'])} / {_pct(final['turn_start_accuracy'])} "
+        f"({final['turn_starts']})"
+    )
+
+
 def print_tables(results: dict[str, Any]) -> None:
     summary = results["summary"]
     print_diarization_only(summary, results["clips"])
+    if "gate_words" in summary:
+        print_gate_words(summary["gate_words"], results["clips"])
     if results["with_asr"]:
         print_with_asr(summary["with_asr"], results["with_asr"])
     rss = summary["rss_mb"]

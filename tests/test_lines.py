@@ -1,3 +1,4 @@
+from app.core.frontdata import SILENCE_SPEAKER
 from app.core.lines import LineBuilder
 from app.core.words import TimedWord
 
@@ -59,3 +60,29 @@ def test_a_full_stop_followed_by_a_lower_case_word_does_not_break_the_line():
     builder.add_words([w(" in", 0.5, 0.6), w(" the", 0.6, 0.7), w(" end.", 0.7, 0.9)])
     builder.add_words([w(" Next", 1.0, 1.2)])
     assert [line.text for line in builder.lines] == ["see it. in the end.", "Next"]
+
+
+def test_respeak_moves_words_to_another_speaker_and_leaves_earlier_lines_alone():
+    builder = LineBuilder(silence_gap_s=2.0)
+    first = [w(" Press", 0.0, 0.3), w(" two.", 0.3, 0.6)]
+    builder.add_words(first, speaker=1)
+    builder.note_silence(0.6, 3.0)
+    turn = [w(" Eight", 3.0, 3.3), w(" of", 3.3, 3.5)]
+    builder.add_words(turn, speaker=2)
+    builder.add_words([w(" spades", 3.5, 3.9)], speaker=3)
+    untouched = builder.lines[0]
+    builder.respeak({id(word): 3 for word in turn} | {id(first[0]): 1})
+    assert [(line.speaker, line.text) for line in builder.lines] == [
+        (1, "Press two."), (SILENCE_SPEAKER, ""), (3, "Eight of spades"),
+    ]
+    assert builder.lines[0] is untouched
+    assert not builder.lines[-1].revised
+
+
+def test_respeak_with_nothing_changed_places_nothing_again():
+    builder = LineBuilder()
+    words = [w(" hi", 0, 0.2)]
+    builder.add_words(words, speaker=1)
+    before = builder.lines
+    builder.respeak({id(words[0]): 1})
+    assert builder.lines == before and builder.lines[0] is before[0]

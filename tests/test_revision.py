@@ -90,6 +90,7 @@ class Labels:
 
     def __init__(self, covered_until: float) -> None:
         self.covered_until = covered_until
+        self.relabels = 0
 
     def speaker_for(self, start: float, end: float) -> int:
         return 1 if end <= 2.0 else 2

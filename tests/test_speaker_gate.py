@@ -13,6 +13,12 @@ class Turns:
     def __init__(self, turns: list[tuple[float, float, int]]) -> None:
         self.turns = turns
         self.covered_until = 0.0
+        self.relabels = 0
+
+    def correct(self, turns: list[tuple[float, float, int]]) -> None:
+        """The diarizer's history changed (it found out who said a turn's first words)."""
+        self.turns = turns
+        self.relabels += 1
 
     def speaker_for(self, start: float, end: float) -> int | None:
         best = max(self.turns, key=lambda t: min(end, t[1]) - max(start, t[0]))
@@ -64,3 +70,32 @@ def test_a_pause_waits_for_the_words_before_it():
     gate.release()
     gate.note_silence(0.5, 4.5)
     assert [line.speaker for line in gate.lines.lines] == [1, -2]
+
+
+def test_a_corrected_history_moves_released_words_to_their_speaker():
+    source = Turns([(0.0, 1.0, 1), (1.0, 2.0, 1), (2.0, 3.0, 2)])
+    gate = SpeakerGate(LineBuilder())
+    gate.attach(source)
+    gate.add_words(_words(("Hi", 0.1, 0.4), ("Dana.", 0.5, 0.9), ("Eight", 1.2, 1.5), ("of", 1.6, 1.8)), "en")
+    source.covered_until = 2.0
+    gate.release()
+    assert [(line.speaker, line.text) for line in gate.lines.lines] == [(1, "Hi Dana."), (1, "Eight of")]
+    gate.add_words(_words(("spades", 2.1, 2.5)), "en")
+    source.correct([(0.0, 1.0, 1), (1.0, 3.0, 2)])
+    source.covered_until = 3.0
+    gate.release()
+    lines = gate.lines.lines
+    assert [(line.speaker, line.text) for line in lines] == [(1, "Hi Dana."), (2, "Eight of spades")]
+
+
+def test_words_past_the_horizon_are_never_moved():
+    source = Turns([(0.0, 1.0, 1), (20.0, 21.0, 1)])
+    gate = SpeakerGate(LineBuilder())
+    gate.attach(source)
+    gate.add_words(_words(("Old.", 0.2, 0.6)), "en")
+    gate.add_words(_words(("New", 20.2, 20.6)), "en")
+    source.covered_until = 21.0
+    gate.release()
+    source.correct([(0.0, 1.0, 3), (20.0, 21.0, 3)])
+    gate.release()
+    assert [(line.speaker, line.text) for line in gate.lines.lines] == [(1, "Old."), (3, "New")]

@@ -6,8 +6,8 @@ read at a glance; those are the places a caption reader expects a break.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from app.core.frontdata import SILENCE_SPEAKER, Line
 from app.core.words import TimedWord, join_words
@@ -114,20 +114,52 @@ class LineBuilder:
         most (the nearest one if none), and is marked revised unless it is an old word kept.
         """
         gone = {id(w) for w in old}
+        first = self._first_line_with(gone)
+        if first is None:
+            return
+        removed = [p for words in self._words[first:] for p in words if id(p.word) in gone]
+        self._place_again(
+            first,
+            lambda p: None if id(p.word) in gone else p,
+            [_placed_like(w, removed, gone) for w in new],
+        )
+
+    def respeak(self, speakers: Mapping[int, int]) -> None:
+        """Give words on lines (keyed by ``id(word)``) these speakers.
+
+        Lines are placed again from the first one whose speaker changes, as for a revision;
+        a map that changes nothing changes nothing.
+        """
         first = next(
-            (i for i, words in enumerate(self._words) if any(id(p.word) in gone for p in words)), None
+            (
+                i for i, words in enumerate(self._words)
+                if any(speakers.get(id(p.word), p.speaker) != p.speaker for p in words)
+            ),
+            None,
         )
         if first is None:
             return
+        self._place_again(first, lambda p: replace(p, speaker=speakers.get(id(p.word), p.speaker)), [])
+
+    def _first_line_with(self, word_ids: Collection[int]) -> int | None:
+        return next(
+            (i for i, words in enumerate(self._words) if any(id(p.word) in word_ids for p in words)), None
+        )
+
+    def _place_again(
+        self, first: int, keep: Callable[[_Placed], _Placed | None], added: Sequence[_Placed]
+    ) -> None:
+        """Place the words of lines from ``first`` on again, each through ``keep``, plus ``added``.
+
+        Silence lines stay where they were in time; lines before ``first`` are not touched.
+        """
         tail_lines = self._lines[self._words_from + first:]
-        tail_words = self._words[first:]
-        removed = [p for words in tail_words for p in words if id(p.word) in gone]
         events: list[tuple[float, Line | _Placed]] = []
-        for line, words in zip(tail_lines, tail_words, strict=True):
+        for line, words in zip(tail_lines, self._words[first:], strict=True):
             if line.is_silence:
                 events.append((line.start, line))
-            events.extend((p.word.start, p) for p in words if id(p.word) not in gone)
-        events.extend((w.start, _placed_like(w, removed, gone)) for w in new)
+            events.extend((p.word.start, kept) for p in words if (kept := keep(p)) is not None)
+        events.extend((p.word.start, p) for p in added)
         events.sort(key=lambda event: event[0])
         del self._lines[self._words_from + first:]
         del self._words[first:]

@@ -26,7 +26,7 @@ from app.core.choices import StreamChoices
 from app.core.decoding import SAMPLE_RATE
 from app.core.diarization import DiarizationOptions, load_models
 from app.core.diarization.offline import OfflineDiarization, OfflineSettings, TurnIndex
-from app.core.diarization.streaming import SpeakerTurn
+from app.core.diarization.turns import SpeakerTurn
 from app.core.engine import TranscriptionEngine, decoded_segment
 from app.core.frontdata import STATUS_ACTIVE, STATUS_NO_AUDIO, FrontData, Line
 from app.core.hallucination import plausible_words

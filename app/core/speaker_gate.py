@@ -19,15 +19,21 @@ from app.core.words import TimedWord, join_words
 
 class SpeakerSource(Protocol):
     covered_until: float
+    relabels: int  # grows each time labelled history was corrected
 
     def speaker_for(self, start: float, end: float) -> int | None: ...
 
 
 class SpeakerGate:
+    RELABEL_HORIZON_S = 12.0
+    """How far back a correction may reach: the diarizer corrects only within its 10 s window."""
+
     def __init__(self, lines: LineBuilder) -> None:
         self.lines = lines
         self._source: SpeakerSource | None = None
         self._waiting: deque[tuple[TimedWord, str]] = deque()
+        self._released: deque[TimedWord] = deque()  # on lines, within the horizon
+        self._relabels_seen = 0
         self._last_speaker = DEFAULT_SPEAKER
 
     def attach(self, source: SpeakerSource) -> None:
@@ -49,11 +55,22 @@ class SpeakerGate:
         source = self._source
         if source is None:
             return
+        if source.relabels != self._relabels_seen:
+            self._relabels_seen = source.relabels
+            self._ask_again(source)
         while self._waiting and (final or self._waiting[0][0].end <= source.covered_until):
             word, language = self._waiting.popleft()
             speaker = source.speaker_for(word.start, word.end) or self._last_speaker
             self._last_speaker = speaker
             self.lines.add_words([word], speaker, language)
+            self._released.append(word)
+        while self._released and self._released[0].end < source.covered_until - self.RELABEL_HORIZON_S:
+            self._released.popleft()
+
+    def _ask_again(self, source: SpeakerSource) -> None:
+        """The diarizer corrected its history: lines whose words now have another speaker change."""
+        answers = {id(word): source.speaker_for(word.start, word.end) for word in self._released}
+        self.lines.respeak({key: speaker for key, speaker in answers.items() if speaker is not None})
 
     def revise(self, old: Sequence[TimedWord], new: Sequence[TimedWord]) -> None:
         """Put ``new`` in place of ``old``, wherever those are: on lines, still waiting, or split.
@@ -72,6 +89,8 @@ class SpeakerGate:
             placed = [w for w in new if (w.start + w.end) / 2 <= on_lines[-1].end]
         if on_lines:
             self.lines.revise(on_lines, placed)
+            kept = [w for w in self._released if id(w) not in gone]
+            self._released = deque(sorted([*kept, *placed], key=lambda w: w.start))
         still_waiting = list(new[len(placed):])
         if len(on_lines) < len(old):
             language = next(lang for w, lang in self._waiting if id(w) in gone)

@@ -107,3 +107,20 @@ def test_two_people_in_one_segmentation_slot_are_told_apart_at_the_pause(diariza
     diarizer, labels = diarize(models, audio, spans=spans)
     assert diarizer.speaker_count == 2
     assert labels == {"allison": {1}, "june": {2}}
+
+
+def test_a_new_voices_first_words_are_shown_as_theirs_once_it_opens_a_speaker(diarization_models):
+    """constructed_en_3spk_a: the card reader's second turn ("eight of spades four of clubs
+    seven of hearts") starts right after the LibriVox reader's. Its first words are labelled
+    as the reader while the new voice is too short to open a speaker; once it opens one, those
+    words are shown as the new speaker's (the gate then moves them on screen).
+    """
+    audio = clip("multi", "constructed_en_3spk_a.wav")
+    reader, first_words = Span(21.8, 26.3, "reader"), Span(26.7, 27.8, "first")
+    rest = Span(28.0, 29.6, "rest")
+    diarizer, labels = diarize(diarization_models, audio, spans=[reader, first_words, rest])
+    assert labels["first"] == labels["reader"], "as first released (the case being corrected)"
+    assert diarizer.relabels >= 1
+    at = {span.who: diarizer.speaker_for(span.start, span.end) for span in (reader, first_words, rest)}
+    assert at["first"] == at["rest"] != at["reader"]
+    assert diarizer.speaker_count == 3

@@ -7,7 +7,8 @@ from app.core.diarization.backends import BACKENDS, DiarizationModels, load_mode
 from app.core.diarization.clusters import ClusterSettings
 from app.core.diarization.errors import DiarizationError
 from app.core.diarization.options import MAX_SPEAKERS_LIMIT, DiarizationOptions
-from app.core.diarization.streaming import DiarizationSettings, SpeakerTurn, StreamingDiarizer
+from app.core.diarization.streaming import DiarizationSettings, StreamingDiarizer
+from app.core.diarization.turns import SpeakerTurn
 
 __all__ = [
     "BACKENDS",

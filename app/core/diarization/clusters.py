@@ -40,6 +40,15 @@ class LocalVoice:
     previous_labels: dict[int, float]  # session speaker -> share of this voice's already-labelled frames
 
 
+@dataclass(frozen=True)
+class HeardVoice:
+    """A session speaker as the clusterer knows it now: its running voice and how long it spoke."""
+
+    speaker: int  # 1-based
+    vector: np.ndarray
+    seconds: float
+
+
 class SpeakerClusters:
     def __init__(self, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
@@ -49,6 +58,9 @@ class SpeakerClusters:
     @property
     def count(self) -> int:
         return len(self._centroids)
+
+    def centroids(self) -> list[np.ndarray]:
+        return [centroid.copy() for centroid in self._centroids]
 
     def similarities(self, embedding: np.ndarray) -> np.ndarray:
         if not self._centroids:

@@ -30,7 +30,8 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.diarization.backends import DiarizationModels
 from app.core.diarization.errors import DiarizationError
-from app.core.diarization.streaming import FrameTiming, SpeakerTurn
+from app.core.diarization.streaming import FrameTiming
+from app.core.diarization.turns import SpeakerTurn
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,23 @@
 Every ``step_s`` of new audio the last ``window_s`` are segmented into up to three local
 speakers; each local speaker heard in the new part gets a voice vector from its clear
 (non-overlapped) speech, the clusterer turns it into a session speaker, and the frames
-up to ``latency_s`` before the window's end are labelled for good. The models are passed
-in, so this class holds only the streaming rules and no threads.
+up to ``latency_s`` before the window's end are labelled. Labels are final except one
+correction: when a voice opens a new speaker, the first words of its turn that had been
+given to someone else are shown as the new speaker's (``relabels`` counts these, so the
+speaker gate knows to ask again). The models are passed in, so this class holds only the
+streaming rules and no threads.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
-from app.core.diarization.clusters import ClusterSettings, LocalVoice, SpeakerClusters
+from app.core.diarization.clusters import ClusterSettings, HeardVoice, LocalVoice, SpeakerClusters
+from app.core.diarization.turns import SpeakerTurn, TurnHistory, frame_spans
 
 Segmenter = Callable[[np.ndarray], np.ndarray]  # window -> (frames, local speakers) activity
 Embedder = Callable[[np.ndarray], np.ndarray]  # speech of one voice -> unit vector
@@ -37,13 +40,6 @@ class DiarizationSettings:
     attribution_slack_s: float = 1.0  # a word between turns takes a turn this close to it
     keep_turns_s: float = 120.0  # labelled history kept for attribution
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
-
-
-@dataclass(frozen=True)
-class SpeakerTurn:
-    start: float
-    end: float
-    speaker: int
 
 
 @dataclass(frozen=True)
@@ -71,8 +67,10 @@ class StreamingDiarizer:
         self._audio_start = 0.0  # stream time of self._audio[0]
         self._last_pass_end = 0.0
         self.covered_until = 0.0  # every frame before this is labelled for good
-        self._turns: list[SpeakerTurn] = []
-        self._turn_starts: list[float] = []
+        self._shown = TurnHistory()  # what speaker_for answers; corrected when a new speaker opens
+        self._decided = TurnHistory()  # what the clusterer decided at the time: continuity leans on it
+        self.relabels = 0  # how many times the shown history was corrected
+        self._spoken_s: dict[int, float] = {}  # seconds labelled per speaker, over the whole stream
 
     # -- audio in, passes -----------------------------------------------------------
 
@@ -132,6 +130,7 @@ class StreamingDiarizer:
         clear = (activity > 0) & (activity.sum(axis=1, keepdims=True) == 1)
         new_part = centers > self.covered_until
         voices = []
+        turn_frames: dict[int, np.ndarray] = {}
         for local in range(activity.shape[1]):
             if not (activity[new_part, local] > 0).any():
                 continue
@@ -143,6 +142,7 @@ class StreamingDiarizer:
             if clear_s < self.settings.min_voice_s:
                 continue
             active = np.flatnonzero(activity[since:, local] > 0) + since
+            turn_frames[local] = centers[active]
             voices.append(
                 LocalVoice(
                     local,
@@ -151,7 +151,41 @@ class StreamingDiarizer:
                     self._previous_labels(centers[active]),
                 )
             )
-        return self.clusters.assign(voices, decide)
+        known = self.clusters.count
+        labels = self.clusters.assign(voices, decide)
+        for voice in voices:
+            if labels.get(voice.index, 0) > known:
+                self._show_opening_turn(turn_frames[voice.index], voice.previous_labels, labels[voice.index])
+        return labels
+
+    def _show_opening_turn(self, frames: np.ndarray, previous: dict[int, float], speaker: int) -> None:
+        """A voice that just opened a new speaker said the words just before, too: show them as theirs.
+
+        Until a voice has enough clear speech to open a speaker it may be labelled as the
+        known speaker it is closest to (after max_hold_s, or while its short vector still
+        resembled that speaker): on en_3spk_a a new voice's "eight of spades four" went to
+        the reader. The unbroken run of that wrong label at the end of the labelled history
+        (at most max_hold_s, no pause of turn_gap_s in it), within the new voice's turn, is
+        given to the new speaker. Only the shown history changes: the clusterer's later
+        decisions still lean on what it decided, since correcting that as well made the
+        held-out conversations worse (a voice opened from a blend then pulled its
+        neighbours' turns along).
+        """
+        if not previous:
+            return
+        wrong = max(previous, key=previous.__getitem__)
+        run: list[float] = []
+        for center in frames[frames <= self.covered_until][::-1].tolist():
+            if (
+                self.covered_until - center > self.settings.max_hold_s
+                or self._decided.speaker_at(center) != wrong
+                or (run and run[-1] - center > self.settings.turn_gap_s)
+            ):
+                break
+            run.append(center)
+        if run:
+            self._shown.relabel(frame_spans(run, self._frames.step), wrong, speaker)
+            self.relabels += 1
 
     def _turn_start(self, active: np.ndarray, clear: np.ndarray) -> int:
         """First frame of the local speaker's latest turn: after its last pause of turn_gap_s or more.
@@ -183,7 +217,7 @@ class StreamingDiarizer:
             return {}
         counts: dict[int, int] = {}
         for center in labelled:
-            speaker = self._speaker_at(float(center))
+            speaker = self._decided.speaker_at(float(center))
             if speaker is not None:
                 counts[speaker] = counts.get(speaker, 0) + 1
         return {speaker: n / labelled.size for speaker, n in counts.items()}
@@ -192,71 +226,42 @@ class StreamingDiarizer:
         self, activity: np.ndarray, centers: np.ndarray, labels: dict[int, int], until: float
     ) -> None:
         half = self._frames.step / 2
-        previous: int | None = self._turns[-1].speaker if self._turns else None
+        previous = self._decided.last_speaker
         for frame in np.flatnonzero((centers > self.covered_until) & (centers <= until)):
             speakers = [labels[i] for i in np.flatnonzero(activity[frame]) if i in labels]
             if not speakers:
                 continue
             speaker = previous if previous in speakers else speakers[0]
-            self._add_frame(float(centers[frame]) - half, float(centers[frame]) + half, speaker)
+            for history in (self._decided, self._shown):
+                history.add(float(centers[frame]) - half, float(centers[frame]) + half, speaker)
+            self._spoken_s[speaker] = self._spoken_s.get(speaker, 0.0) + self._frames.step
             previous = speaker
-
-    def _add_frame(self, start: float, end: float, speaker: int) -> None:
-        start = max(start, self._turns[-1].end) if self._turns else start
-        last = self._turns[-1] if self._turns else None
-        if last is not None and last.speaker == speaker and start - last.end < 1e-3:
-            self._turns[-1] = SpeakerTurn(last.start, end, speaker)
-        else:
-            self._turns.append(SpeakerTurn(start, end, speaker))
-            self._turn_starts.append(start)
 
     def _forget_before(self, time: float) -> None:
         drop = round((time - self._audio_start) * SAMPLE_RATE)
         if drop > 0:
             self._audio = self._audio[drop:]
             self._audio_start += drop / SAMPLE_RATE
-        horizon = self.covered_until - self.settings.keep_turns_s
-        keep = bisect.bisect_left(self._turn_starts, horizon)
-        if keep > 1:
-            del self._turns[: keep - 1]
-            del self._turn_starts[: keep - 1]
+        for history in (self._decided, self._shown):
+            history.forget_before(self.covered_until - self.settings.keep_turns_s)
 
     # -- answers --------------------------------------------------------------------
 
     @property
     def turns(self) -> tuple[SpeakerTurn, ...]:
-        return tuple(self._turns)
+        return self._shown.turns
 
     @property
     def speaker_count(self) -> int:
         return self.clusters.count
 
-    def _speaker_at(self, time: float) -> int | None:
-        index = bisect.bisect_right(self._turn_starts, time) - 1
-        if index >= 0 and self._turns[index].end >= time:
-            return self._turns[index].speaker
-        return None
+    def voices(self) -> list[HeardVoice]:
+        """Every session speaker's running voice vector and how long it has been heard speaking."""
+        return [
+            HeardVoice(index + 1, centroid, round(self._spoken_s.get(index + 1, 0.0), 2))
+            for index, centroid in enumerate(self.clusters.centroids())
+        ]
 
     def speaker_for(self, start: float, end: float) -> int | None:
         """The speaker talking most during [start, end]; else the nearest one within the slack."""
-        overlap: dict[int, float] = {}
-        first = max(0, bisect.bisect_right(self._turn_starts, start) - 1)
-        for turn in self._turns[first:]:
-            if turn.start > end:
-                break
-            shared = min(end, turn.end) - max(start, turn.start)
-            if shared > 0:
-                overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
-        if overlap:
-            return max(overlap, key=overlap.__getitem__)
-        nearest = min(
-            self._turns,
-            key=lambda t: max(t.start - end, start - t.end),
-            default=None,
-        )
-        if (
-            nearest is not None
-            and max(nearest.start - end, start - nearest.end) <= self.settings.attribution_slack_s
-        ):
-            return nearest.speaker
-        return None
+        return self._shown.speaker_for(start, end, self.settings.attribution_slack_s)
