@@ -24,6 +24,7 @@ from app.audio import (
     list_input_devices,
 )
 from app.core.choices import StreamChoices
+from app.core.diarization.profiles import ProfileError, ProfileStore, VoiceProfile
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.models import Progress
 from app.core.translation.argos_install import (
@@ -50,6 +51,7 @@ class EngineHost:
         self._ready.wait()
         self.engine: TranscriptionEngine | None = None
         self._session: LiveSession | None = None
+        self._last_session: LiveSession | None = None  # its speakers' voices can still be remembered
         self._server: AsrServer | None = None
         self._refiner = Refiner()
         self._stopping = asyncio.Lock()  # a quit right after Stop waits for that session's audio to be taken
@@ -130,6 +132,17 @@ class EngineHost:
             if session is not None:
                 await session.stop()
                 self._refiner.take(session)
+                self._last_session = session
+
+    async def remember_voice(self, label: str, speaker: int, name: str) -> VoiceProfile:
+        """Store the voice of ``speaker`` of the stream ``label`` (running, or the last one stopped)."""
+        session = self._session or self._last_session
+        processor = session.processors.get(label) if session is not None else None
+        heard = processor.heard_voices if processor is not None else ()
+        voice = next((v for v in heard if v.speaker == speaker), None)
+        if voice is None:
+            raise ProfileError("Sayline has no voice of that speaker from this session to remember.")
+        return await asyncio.to_thread(ProfileStore().remember, name, voice.vector, voice.seconds)
 
     async def cancel_refine(self, sessions: tuple[Path, ...]) -> None:
         """Stop refining ``sessions``; their live transcripts stay."""

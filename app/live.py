@@ -91,6 +91,7 @@ class LiveSession:
         self.choices = choices or StreamChoices()
         self.audio_plan = audio_plan
         self.audio: dict[str, SessionAudio] = {}  # per source label, while the plan asks for it
+        self.processors: dict[str, AudioProcessor] = {}  # per source label; kept after stop for their voices
         self._captures: list[AudioCapture] = []
         self._tasks: list[asyncio.Task] = []
 
@@ -110,6 +111,7 @@ class LiveSession:
                 self.audio[item.label] = SessionAudio()
         for item, capture in zip(self.sources, self._captures, strict=True):
             processor = AudioProcessor(self.engine, ProcessorConfig(choices=self.choices, live=True))
+            self.processors[item.label] = processor
             self._tasks.append(asyncio.create_task(self._pump(item.label, capture, processor)))
 
     def _state_reporter(self, label: str) -> Callable[[str, str], None]:

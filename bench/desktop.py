@@ -99,13 +99,13 @@ def main() -> int:
     from app.gui.bridge import EngineBridge
     from app.gui.main_window import MainWindow
     from app.gui.settings import Settings
-    from app.paths import resources_dir
+    from app.gui.theme import DEFAULT_THEME, apply_theme
     from tests.pulse import SINK, private_pulse_server
 
     reference, word_ends = offline_word_ends(resolve_model(args.model), args.sample)
     process = psutil.Process()
     app = QApplication(sys.argv[:1])
-    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
+    apply_theme(app, DEFAULT_THEME)  # the app's stylesheet and palette, as a first run has them
 
     def pump(seconds: float) -> None:
         loop = QEventLoop()

@@ -24,6 +24,7 @@ if ((WITH_TESTS)); then
         chromium      # the web page's end-to-end tests drive headless Chromium
         pulseaudio    # a private sound server: real system-audio capture in the tests
         xvfb          # a virtual screen for the desktop app's screenshots
+        dbus-daemon at-spi2-core gir1.2-atspi-2.0 python3-gi  # the app read through AT-SPI, as Orca does
     )
 fi
 

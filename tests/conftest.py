@@ -112,6 +112,15 @@ def pulse(pulse_server: PulseServer) -> PulseServer:
     return pulse_server
 
 
+@pytest.fixture
+def players(pulse: PulseServer) -> Iterator[list]:
+    """Real players (tests/audio/players.py) a test starts by ``players.append``, stopped after it."""
+    started: list = []
+    yield started
+    for player in started:
+        player.stop()
+
+
 @pytest.fixture(scope="session")
 def speech_file() -> Path:
     """Real speech to play through the sound server (JFK, 11 s, speaking from the start)."""

@@ -61,8 +61,12 @@ def missing_tools() -> list[str]:
 
 
 @contextmanager
-def private_pulse_server(root: Path) -> Iterator[PulseServer]:
-    """Run a PulseAudio daemon under ``root``; PULSE_SERVER points at it until the block ends."""
+def private_pulse_server(root: Path, extra_args: tuple[str, ...] = ()) -> Iterator[PulseServer]:
+    """Run a PulseAudio daemon under ``root``; PULSE_SERVER points at it until the block ends.
+
+    ``extra_args`` go to the daemon's command line: ``--disallow-module-loading`` for a locked-down
+    server, ``-L module-stream-restore`` for a desktop's memory of where each application plays.
+    """
     socket = root / "native"
     daemon_env = {
         **os.environ, "HOME": str(root), "XDG_RUNTIME_DIR": str(root),
@@ -75,7 +79,8 @@ def private_pulse_server(root: Path) -> Iterator[PulseServer]:
          "--use-pid-file=false", "--log-target=stderr",
          "-L", f"module-native-protocol-unix auth-anonymous=1 socket={socket}",
          "-L", f"module-null-sink sink_name={SINK}",
-         "-L", "module-suspend-on-idle timeout=1"],  # as desktops run it: idle outputs get suspended
+         "-L", "module-suspend-on-idle timeout=1",  # as desktops run it: idle outputs get suspended
+         *extra_args],
         env=daemon_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
     )
     environment = mock.patch.dict(os.environ, {"PULSE_SERVER": f"unix:{socket}"})

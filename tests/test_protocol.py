@@ -48,6 +48,22 @@ def test_max_speakers_needs_speakers_and_a_sensible_number():
         parse("/asr?max_speakers=2", defaults=StreamChoices())
 
 
+def test_profiles_are_off_unless_asked_and_need_speakers():
+    assert parse("/asr").choices.profiles is False
+    assert parse("/asr?profiles=1").choices.profiles is True
+    with pytest.raises(ProtocolError, match="need speaker labels") as refused:
+        parse("/asr?profiles=1", defaults=StreamChoices())
+    assert refused.value.code == CLOSE_BAD_REQUEST
+    with pytest.raises(ProtocolError, match="profiles must be 1 or 0"):
+        parse("/asr?profiles=please")
+
+
+def test_recognised_names_go_on_the_wire_only_when_there_are_some():
+    assert "speaker_names" not in FrontData().to_dict()
+    named = FrontData(speaker_names=((2, "Dana"), (3, "Sam")))
+    assert named.to_dict()["speaker_names"] == {"2": "Dana", "3": "Sam"}
+
+
 @pytest.mark.parametrize(
     ("path", "multilingual", "message"),
     [

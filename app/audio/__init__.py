@@ -10,8 +10,11 @@ is simply two captures (a microphone and system audio) iterated on the same loop
         await processor.process_audio(float_to_pcm16(block))
 
 ``find_system_audio()`` says up front whether system audio can work here (or why not, as a sentence).
+One application's sound: ``list_playing_apps()`` for the choices, then ``CaptureSource("app", app.key)``.
 """
 
+from app.audio.app_capture import list_playing_apps
+from app.audio.app_streams import PlayingApp
 from app.audio.capture import AudioCapture, StateCallback
 from app.audio.devices import InputDevice, list_input_devices
 from app.audio.errors import AudioError
@@ -27,10 +30,12 @@ __all__ = [
     "CaptureSource",
     "InputDevice",
     "MonitorSource",
+    "PlayingApp",
     "StateCallback",
     "StreamResampler",
     "SystemAudioUnavailable",
     "find_system_audio",
     "list_input_devices",
     "list_monitor_sources",
+    "list_playing_apps",
 ]

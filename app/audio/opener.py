@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.audio.app_capture import open_app_input
 from app.audio.blockqueue import BlockQueue
 from app.audio.devices import InputDevice, resolve_input_device
 from app.audio.errors import AudioError
@@ -15,6 +16,8 @@ def open_input(source: CaptureSource, queue: BlockQueue) -> OpenedInput:
     """Open ``source``; ``AudioError`` when nothing can be opened."""
     if source.kind == "system":
         return open_system_input(source, queue)
+    if source.kind == "app":
+        return open_app_input(source, queue)
     return _open_microphone(source, queue)
 
 

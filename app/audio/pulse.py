@@ -48,14 +48,35 @@ def _unreachable(detail: str) -> AudioError:
     )
 
 
-def pactl(*args: str) -> str:
-    """Run ``pactl`` and return its output; ``AudioError`` when the sound server cannot be reached."""
+def pactl_run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``pactl`` whatever its exit status; ``AudioError`` only when it cannot run or answer at all.
+
+    For callers that word a refusal themselves: a module the server would not load is not an
+    unreachable server.
+    """
     try:
-        done = subprocess.run(
+        return subprocess.run(
             _command(args), capture_output=True, text=True, env=_env(), timeout=TIMEOUT_S, check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise _unreachable(str(exc)) from exc
+
+
+def pactl_subscribe() -> subprocess.Popen[str]:
+    """``pactl subscribe`` running: one line per server event ("Event 'new' on sink-input #12") on
+    its stdout until killed; ``AudioError`` when it cannot start."""
+    try:
+        return subprocess.Popen(
+            _command(("subscribe",)), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, env=_env(),
+        )
+    except OSError as exc:
+        raise _unreachable(str(exc)) from exc
+
+
+def pactl(*args: str) -> str:
+    """Run ``pactl`` and return its output; ``AudioError`` when the sound server cannot be reached."""
+    done = pactl_run(*args)
     if done.returncode != 0:
         raise _unreachable(done.stderr.strip() or f"pactl exited with {done.returncode}")
     return done.stdout

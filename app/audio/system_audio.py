@@ -20,7 +20,7 @@ from app.audio.inputs import AudioInput, OpenedInput
 from app.audio.inputs.parec import ParecInput
 from app.audio.inputs.stream import PortAudioInput
 from app.audio.pulse import MonitorSource
-from app.audio.source import CaptureSource
+from app.audio.source import Backend, CaptureSource
 
 LOOPBACK_NAMES = ("blackhole", "loopback", "soundflower")
 NO_LINUX_BACKEND = (
@@ -97,9 +97,14 @@ def _open_linux(source: CaptureSource, queue: BlockQueue) -> OpenedInput:
     systems where the ALSA pulse plugin (libasound2-plugins) is not installed.
     """
     monitor = pulse.resolve_monitor(source.device_id)
-    description = f"system audio ({monitor})"
-    device = _alsa_pulse_device() if source.backend in ("auto", "portaudio") else None
-    if device is None and source.backend == "portaudio":
+    opened = open_monitor_input(monitor, queue, source.backend, f"system audio ({monitor})")
+    return OpenedInput(opened, functools.partial(pulse.monitor_problem, monitor, source.device_id is None))
+
+
+def open_monitor_input(monitor: str, queue: BlockQueue, backend: Backend, description: str) -> AudioInput:
+    """Record the PulseAudio source ``monitor`` (an output's monitor); shared with one-app capture."""
+    device = _alsa_pulse_device() if backend in ("auto", "portaudio") else None
+    if device is None and backend == "portaudio":
         raise AudioError(
             "Capturing system audio through PortAudio needs the ALSA pulse plugin; install it "
             "(on Debian or Ubuntu: sudo apt install libasound2-plugins)."
@@ -110,7 +115,7 @@ def _open_linux(source: CaptureSource, queue: BlockQueue) -> OpenedInput:
     else:
         opened = ParecInput(monitor, queue, description=description)
     opened.open()
-    return OpenedInput(opened, functools.partial(pulse.monitor_problem, monitor, source.device_id is None))
+    return opened
 
 
 def _alsa_pulse_device() -> InputDevice | None:

@@ -35,6 +35,7 @@ class StreamChoices:
     translator: str = "auto"  # auto | argos | whisper (app/core/translation/factory.py)
     translate_buffer: bool = True  # also translate the live, uncommitted text about every 0.5 s
     revise: bool = True  # decode each finished utterance again with beam search (app/core/revision.py)
+    profiles: bool = False  # name speakers whose voice was remembered (app/core/diarization/profiles.py)
 
     def __post_init__(self) -> None:
         try:
@@ -48,6 +49,8 @@ class StreamChoices:
         if self.translator not in TRANSLATORS:
             known = ", ".join(TRANSLATORS)
             raise ChoiceError(f"Unknown translator {self.translator!r}; use one of: {known}.")
+        if self.profiles and self.diarization is None:
+            raise ChoiceError("Remembered voices (profiles) need speaker labels, which this stream has off.")
         object.__setattr__(self, "language", language)
         object.__setattr__(self, "target_language", target)
         object.__setattr__(self, "policy", policy)
@@ -109,5 +112,6 @@ QUERY_FIELDS = {
     "policy": lambda _choices, value: {"policy": value} if value.strip() else {},
     "max_speakers": _max_speakers,
     "revise": _switch("revise"),
+    "profiles": _switch("profiles"),
 }
 """`/asr` query parameters that override a stream choice, each as ``(choices, value) -> changes``."""

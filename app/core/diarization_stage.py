@@ -10,12 +10,14 @@ rather than piles up. The stage owns the diarizer: nothing else touches it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import numpy as np
 
 from app.core.decoding import SAMPLE_RATE
 from app.core.diarization import DiarizationSettings, StreamingDiarizer, load_models
+from app.core.diarization.clusters import HeardVoice
+from app.core.diarization.profiles import MatchSettings, VoiceProfile, names_for
 from app.core.engine import TranscriptionEngine
 from app.core.lifecycle import StageState, stage_lifecycle
 from app.core.speaker_gate import SpeakerGate
@@ -30,6 +32,7 @@ class DiarizationStage:
         settings: DiarizationSettings,
         on_progress: Callable[[], Awaitable[None]],
         has_speech: Callable[[float], bool],
+        profiles: Sequence[VoiceProfile] = (),
     ) -> None:
         self._engine = engine
         self._gate = gate
@@ -45,6 +48,9 @@ class DiarizationStage:
         self._arrived = asyncio.Event()
         self.covered_until = 0.0
         self._busy = False
+        self._profiles = profiles
+        self.heard_voices: tuple[HeardVoice, ...] = ()  # as of the last pass, read on the event loop
+        self.speaker_names: tuple[tuple[int, str], ...] = ()  # remembered names recognised so far
 
     def feed(self, samples: np.ndarray) -> None:
         self._pending.append(samples)
@@ -85,9 +91,16 @@ class DiarizationStage:
                 self._busy = False
             self._gate.release(final=final)
             self.covered_until = self._diarizer.covered_until
+            self._note_voices(self._diarizer.voices())
             await self._on_progress()
             if final:
                 return
+
+    def _note_voices(self, voices: list[HeardVoice]) -> None:
+        self.heard_voices = tuple(voices)
+        if self._profiles:
+            names = names_for(voices, self._profiles, MatchSettings())
+            self.speaker_names = tuple(sorted(names.items()))
 
     def _take(self) -> np.ndarray:
         audio = np.concatenate(self._pending) if self._pending else np.zeros(0, dtype=np.float32)

@@ -64,6 +64,8 @@ class FrontData:
     remaining_time_diarization: float = 0.0
     error: str = ""
     refined: bool = False  # the whole session decoded again offline (app/core/refine.py)
+    # speaker -> remembered name (app/core/diarization/profiles.py), for streams that asked for it
+    speaker_names: tuple[tuple[int, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -79,6 +81,8 @@ class FrontData:
             message["error"] = self.error
         if self.refined:  # a Sayline field, only when true
             message["refined"] = True
+        if self.speaker_names:  # a Sayline field, only when a remembered voice was recognised
+            message["speaker_names"] = {str(speaker): name for speaker, name in self.speaker_names}
         return message
 
     @property

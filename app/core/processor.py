@@ -19,6 +19,8 @@ import numpy as np
 from app.core.choices import StreamChoices
 from app.core.decoding import SAMPLE_RATE, PcmDecoder, StreamDecoder, duration_words
 from app.core.diarization import ClusterSettings, DiarizationError, DiarizationSettings
+from app.core.diarization.clusters import HeardVoice
+from app.core.diarization.profiles import ProfileError, ProfileStore, VoiceProfile
 from app.core.diarization_stage import DiarizationStage
 from app.core.engine import Decoded, TranscriptionEngine
 from app.core.frontdata import STATUS_ERROR, FrontData
@@ -29,6 +31,15 @@ from app.core.transcriber import DecodeRequest, StreamSettings, StreamTranscribe
 from app.core.translation.stage import TranslationStage, create_stage
 
 log = logging.getLogger(__name__)
+
+
+def _remembered_voices() -> list[VoiceProfile]:
+    """The user's remembered voices; a damaged store costs the names, never the stream."""
+    try:
+        return ProfileStore().load()
+    except ProfileError as exc:
+        log.warning("%s Speakers keep their numbers.", exc)
+        return []
 
 MAX_UNREAD_BYTES = 1 << 20
 """Encoded input: ``process_audio`` waits while the decoder has this much still to read.
@@ -129,6 +140,7 @@ class AudioProcessor:
                 engine, self._core.speakers, options.backend, settings,
                 on_progress=self._publish,
                 has_speech=lambda since: self._core.tracker.speech_since(since) > 0,
+                profiles=_remembered_voices() if choices.profiles else (),
             )
         self._republishing: set[asyncio.Task[None]] = set()
         self._translation: TranslationStage | None = create_stage(
@@ -361,6 +373,14 @@ class AudioProcessor:
     def revision_stats(self) -> RevisionStats:
         return self._core.revision_stats
 
+    @property
+    def heard_voices(self) -> tuple[HeardVoice, ...]:
+        """Each speaker's running voice vector and seconds heard, as of the last diarization pass.
+
+        What "Remember this voice" stores; read on the event loop (or after the stream ended).
+        """
+        return self._speakers.heard_voices if self._speakers is not None else ()
+
     async def _recognise(self, request: DecodeRequest, prompt: str) -> Decoded:
         started = time.perf_counter()
         decoded = await self.engine.transcribe(request.audio, request.offset, request.language, prompt)
@@ -425,7 +445,9 @@ class AudioProcessor:
         snapshot = self._core.snapshot(self.received_seconds)
         if self._speakers is not None:
             lag = max(0.0, self.received_seconds - self._speakers.covered_until)
-            snapshot = replace(snapshot, remaining_time_diarization=round(lag, 2))
+            snapshot = replace(
+                snapshot, remaining_time_diarization=round(lag, 2), speaker_names=self._speakers.speaker_names
+            )
         if self._translation is not None:
             snapshot = self._translation.apply(snapshot)
         if self._error:

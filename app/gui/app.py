@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from app import __version__
 from app.core.models import data_dir
-from app.paths import frozen_root, resources_dir
+from app.paths import frozen_root
 from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     from app.gui.bridge import EngineBridge
     from app.gui.main_window import MainWindow, app_icon
     from app.gui.settings import load_settings
+    from app.gui.theme import apply_theme
 
     setup_file_logging()
     origin = f"installer build in {frozen_root()}" if frozen_root() else "from source"
@@ -60,9 +61,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     app = QApplication(argv or sys.argv[:1])
     app.setApplicationName("Sayline")
     app.setWindowIcon(app_icon())
-    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
     app.setQuitOnLastWindowClosed(True)
     settings, warning = load_settings()
+    apply_theme(app, settings.theme)  # the stylesheet and palette of the user's theme (app/gui/theme.py)
     bridge = EngineBridge()
     # "Did the model load?" is support's first question; the log answers it (check_bundle.sh waits on it).
     bridge.model_ready.connect(lambda name, notice: log.info("model ready: %s", f"{name} {notice}".strip()))

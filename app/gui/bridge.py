@@ -42,6 +42,7 @@ class EngineBridge(QObject):
     download_progress = Signal(int, int)  # bytes done, total (0: unknown)
     system_audio_found = Signal(object)  # CaptureSource to capture, or SystemAudioUnavailable saying why not
     input_devices_found = Signal(list)  # [InputDevice] that can record
+    voice_remembered = Signal(str)  # the name a speaker's voice was stored under
 
     def __init__(self, host: EngineHost | None = None) -> None:
         super().__init__()
@@ -99,6 +100,11 @@ class EngineBridge(QObject):
     def cancel_refine(self, sessions: tuple[Path, ...]) -> None:
         """Stop refining ``sessions`` (their logs' paths); `refined` still comes, without results."""
         self._watch(self.host.submit(self.host.cancel_refine(sessions)), lambda _: None)
+
+    def remember_voice(self, label: str, speaker: int, name: str) -> None:
+        """Store a speaker's voice (from the running or last session) as ``name``; `voice_remembered`."""
+        future = self.host.submit(self.host.remember_voice(label, speaker, name))
+        self._watch(future, lambda profile: self.voice_remembered.emit(profile.name))
 
     def install_pair(self, path: str) -> None:
         self._watch(self.host.submit(self.host.install_pair(path)), self.pair_installed.emit)

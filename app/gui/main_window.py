@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from PySide6.QtCore import QByteArray, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -32,10 +33,17 @@ from app.audio import CaptureSource, InputDevice, SystemAudioUnavailable
 from app.core.choices import ChoiceError, StreamChoices
 from app.core.diarization import unavailable_reason as diarization_unavailable_reason
 from app.core.frontdata import FrontData
+from app.gui.accessibility import KeyboardContextMenu, buddy_label, describe
+from app.gui.app_picker import AppPicker
 from app.gui.bridge import EngineBridge
+from app.gui.find_bar import FindBar
+from app.gui.keyword_alerts import AlertSound, KeywordAlerts
+from app.gui.keyword_editor import KeywordEditor
+from app.gui.level_meter import LevelMeter
 from app.gui.overlay import CaptionOverlay
 from app.gui.overlay_settings import OverlaySettingsDialog
 from app.gui.refine_panel import RefinePanel
+from app.gui.screen_reader import CaptionAnnouncer
 from app.gui.settings import (
     OVERLAY_TRANSLATION,
     SOURCES,
@@ -45,8 +53,13 @@ from app.gui.settings import (
     policy_labels,
     save_settings,
 )
+from app.gui.shortcuts import LINE_MENU, keys_for
+from app.gui.shortcuts import bound as bound_shortcuts
+from app.gui.shortcuts_help import ShortcutsDialog, key_text
+from app.gui.theme import apply_theme
 from app.gui.transcript_view import TranscriptModel
 from app.gui.translation_choices import translation_targets
+from app.gui.voices import SpeakerNameDialog, VoicesDialog
 from app.live import AudioPlan, LiveSource, RefineOutcome
 from app.paths import resources_dir
 from app.transcript.export import EXPORTERS
@@ -59,6 +72,7 @@ LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Fra
              "ja": "日本語"}
 MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
 MEETING_LABELS = ("You", "Others")
+ANNOUNCE_TAIL = 64  # rows looked at for lines to announce: no rescan of a long session per update
 LAN_TIP = (
     "Let other computers on the network connect. The server then listens on every address and "
     "makes up an access token: clients need the token in the URL (Copy URL and Copy page link "
@@ -73,6 +87,11 @@ TRANSCRIPT_OPTIONS = {  # setting: (label, tooltip)
         "Refine the transcript after stopping",
         "After Stop, decode the whole session again as a file would be (beam search, speakers told "
         "apart over the whole session) and show and export that; Cancel keeps the live transcript",
+    ),
+    "recognise_voices": (
+        "Name remembered voices",
+        "With speakers on, a speaker whose voice you remembered (rename a speaker, tick “Remember "
+        "this voice”) is shown by name in new sessions; a voice like none of them keeps its number",
     ),
     "keep_session_audio": (
         "Keep session audio",
@@ -112,17 +131,27 @@ class MainWindow(QMainWindow):
         self._model_ready = False
         self.setWindowTitle("Sayline")
         self.setWindowIcon(app_icon())
+        self._recognised: dict[int, str] = {}  # speaker -> remembered name, for this session
         self.overlay = CaptionOverlay(settings)
+        self.overlay.set_label_for(self.label_for)  # a user's name, else a recognised voice's
         self.overlay.restore_geometry(settings)
         self.overlay.geometry_changed.connect(self._remember_overlay_geometry)
         self.overlay.click_through_changed.connect(self._sync_click_through)
         self.transcript = TranscriptModel()
         self.transcript.label_for = self._transcript_label
         self._many_speakers = False
+        self.announcer = CaptionAnnouncer(self)  # committed lines to the screen reader, when opted in
+        self.announcer.set_enabled(settings.announce_captions)
+        self._announced: set[tuple[str, int]] = set()  # (source, index) of the session's lines seen
         self._build()
         self._connect_bridge()
         self.bridge.list_input_devices()  # off the Qt thread: the list arrives by signal
         self._build_tray()
+        # The user's own voice (meeting mode's microphone) never alerts.
+        self.keyword_alerts = KeywordAlerts(
+            settings, self.overlay, self.notify, AlertSound(), ignored_sources={MEETING_LABELS[0]},
+            parent=self,
+        )
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(500)
@@ -151,26 +180,29 @@ class MainWindow(QMainWindow):
         self.start_button.clicked.connect(self.toggle_captioning)
         controls.addWidget(self.start_button)
         self.source_combo = self._combo(SOURCES, self.settings.source, "source")
-        controls.addWidget(QLabel("Source"))
+        controls.addWidget(buddy_label("&Source", self.source_combo))
         controls.addWidget(self.source_combo)
         self.device_combo = QComboBox(objectName="deviceCombo")
         self.device_combo.setMinimumWidth(180)
         controls.addWidget(self.device_combo)
-        self.level_meter = QProgressBar(minimum=-60, maximum=0, value=-60)
-        self.level_meter.setTextVisible(False)
+        self.app_picker = AppPicker()  # in the device box's place when the source is one application
+        controls.addWidget(self.app_picker)
+        self.level_meter = LevelMeter(minimum=-60, maximum=0)  # no QProgressBar: see level_meter.py
+        self.level_meter.setObjectName("levelMeter")
         self.level_meter.setFixedWidth(90)
         self.level_meter.setToolTip("Input level")
         controls.addWidget(self.level_meter)
         controls.addStretch(1)
-        controls.addWidget(QLabel("Language"))
         self.language_combo = self._combo(LANGUAGES, self.settings.language, "language")
+        controls.addWidget(buddy_label("&Language", self.language_combo))
         controls.addWidget(self.language_combo)
-        controls.addWidget(QLabel("Model"))
         self.model_combo = self._combo(MODELS, self.settings.model, "model")
+        controls.addWidget(buddy_label("&Model", self.model_combo))
         controls.addWidget(self.model_combo)
         self.diarization_check = QCheckBox("Speakers", objectName="diarizationCheck")
         self.diarization_check.setToolTip(
-            "Tell speakers apart: Speaker 1, Speaker 2… (right-click a line to rename)"
+            "Tell speakers apart: Speaker 1, Speaker 2… (right-click a line, or press the menu key on it, "
+            "to rename)"
         )
         self.diarization_check.setChecked(self.settings.diarization)
         unavailable = diarization_unavailable_reason()
@@ -181,8 +213,8 @@ class MainWindow(QMainWindow):
             self.diarization_check.setToolTip(unavailable)
         self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
         controls.addWidget(self.diarization_check)
-        controls.addWidget(QLabel("Commit"))
         self.policy_combo = self._combo(policy_labels(), self.settings.policy, "policy")
+        controls.addWidget(buddy_label("Comm&it", self.policy_combo))
         self.policy_combo.setToolTip("When words become final (each choice's tooltip says how)")
         for index in range(self.policy_combo.count()):
             description = policy_description(self.policy_combo.itemData(index))
@@ -203,7 +235,11 @@ class MainWindow(QMainWindow):
         self.transcript_view.setUniformItemSizes(False)
         self.transcript_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.transcript_view.customContextMenuRequested.connect(self._transcript_menu)
+        # The menu key and Shift+F10 open a line's menu on the current line, not under the mouse.
+        KeyboardContextMenu(self.transcript_view, self._transcript_menu, LINE_MENU.all_keys())
         layout.addWidget(self.transcript_view, 1)
+        self.find_bar = FindBar(self.transcript_view)  # Ctrl+F; hidden until then
+        layout.addWidget(self.find_bar)
         self.buffer_label = QLabel(objectName="bufferLabel")
         self.buffer_label.setWordWrap(True)
         layout.addWidget(self.buffer_label)
@@ -216,34 +252,38 @@ class MainWindow(QMainWindow):
         self.version_combo.setVisible(False)  # until a session has been refined
         self.version_combo.currentIndexChanged.connect(lambda _: self._show_transcript())
         actions.addWidget(self.version_combo)
-        copy_button = QPushButton("Copy")
+        copy_button = QPushButton("Copy", objectName="copyButton")
         copy_button.clicked.connect(self.copy_transcript)
         actions.addWidget(copy_button)
-        export_button = QPushButton("Export")
+        export_button = QPushButton("Export", objectName="exportButton")
         export_menu = QMenu(export_button)
         for fmt in EXPORTERS:
             export_menu.addAction(fmt.upper(), lambda f=fmt: self.export_transcript(f))
         export_button.setMenu(export_menu)
         actions.addWidget(export_button)
-        reopen = QPushButton("Open last session")
+        reopen = QPushButton("Open last session", objectName="reopenButton")
         reopen.clicked.connect(self.open_last_session)
         actions.addWidget(reopen)
         actions.addStretch(1)
-        self.overlay_check = QCheckBox("Overlay")
+        self.overlay_check = QCheckBox("Overlay", objectName="overlayCheck")
         self.overlay_check.setChecked(self.settings.overlay_visible)
         self.overlay_check.toggled.connect(self.set_overlay_visible)
         actions.addWidget(self.overlay_check)
-        style_button = QPushButton("Overlay style…")
+        style_button = QPushButton("Overlay style…", objectName="overlayStyleButton")
         style_button.clicked.connect(self.edit_overlay_style)
         actions.addWidget(style_button)
-        self.click_through_check = QCheckBox("Click-through")
+        alerts_button = QPushButton("Alert words…", objectName="alertWordsButton")
+        alerts_button.setToolTip("Be alerted when your name or another word is heard")
+        alerts_button.clicked.connect(self.edit_alert_words)
+        actions.addWidget(alerts_button)
+        self.click_through_check = QCheckBox("Click-through", objectName="clickThroughCheck")
         self.click_through_check.setChecked(self.settings.click_through)
         self.click_through_check.toggled.connect(self.overlay.set_click_through)
         actions.addWidget(self.click_through_check)
         layout.addLayout(actions)
         layout.addLayout(self._build_server_row())
 
-        self.progress = QProgressBar(maximumWidth=220)
+        self.progress = QProgressBar(maximumWidth=220, objectName="statusProgress")
         self.progress.setVisible(False)
         self.statusBar().addPermanentWidget(self.progress)
         self.refine_panel = RefinePanel()
@@ -254,6 +294,8 @@ class MainWindow(QMainWindow):
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         self._shortcuts()
+        self._build_menus()
+        describe(self)  # accessible names and descriptions (app/gui/accessibility.py)
 
     def _build_server_row(self) -> QHBoxLayout:
         """The local server on a row of its own: a token-bearing address would not fit beside the rest."""
@@ -265,7 +307,9 @@ class MainWindow(QMainWindow):
         self.server_check.setToolTip("Serve live captions over WebSocket (/asr) and as a web page")
         self.server_check.toggled.connect(self.set_server_enabled)
         row.addWidget(self.server_check)
-        self.port_spin = QSpinBox(minimum=1024, maximum=65535, value=self.settings.server_port)
+        self.port_spin = QSpinBox(
+            minimum=1024, maximum=65535, value=self.settings.server_port, objectName="portSpin"
+        )
         self.port_spin.setToolTip("Port")
         row.addWidget(self.port_spin)
         self.lan_check = QCheckBox("Other devices", objectName="serverLanCheck")
@@ -274,7 +318,7 @@ class MainWindow(QMainWindow):
         self.lan_check.toggled.connect(lambda on: self._option_changed("server_lan", on))
         row.addWidget(self.lan_check)
         row.addSpacing(8)
-        self.origins_label = QLabel("Allowed origins")
+        self.origins_label = QLabel("Allowed o&rigins")
         self.origins_label.setToolTip(ORIGINS_TIP)
         row.addWidget(self.origins_label)
         self.origins_edit = QLineEdit(objectName="originsEdit")
@@ -283,6 +327,7 @@ class MainWindow(QMainWindow):
         hint = "chrome-extension://…, https://…"
         self.origins_edit.setPlaceholderText(hint)
         self.origins_edit.setToolTip(ORIGINS_TIP)
+        self.origins_label.setBuddy(self.origins_edit)  # Alt+R
         self.origins_edit.setMinimumWidth(self.origins_edit.fontMetrics().horizontalAdvance(hint) + 24)
         self.origins_edit.editingFinished.connect(self._commit_origins)
         row.addWidget(self.origins_edit, 1)
@@ -292,11 +337,11 @@ class MainWindow(QMainWindow):
         self.server_url.setPlaceholderText("off")
         self.server_url.setMinimumWidth(160)
         row.addWidget(self.server_url, 2)
-        self.copy_url = QPushButton("Copy URL")
+        self.copy_url = QPushButton("Copy URL", objectName="copyUrlButton")
         self.copy_url.setEnabled(False)
         self.copy_url.clicked.connect(lambda: QGuiApplication.clipboard().setText(self._server_address))
         row.addWidget(self.copy_url)
-        self.copy_page = QPushButton("Copy page link")
+        self.copy_page = QPushButton("Copy page link", objectName="copyPageButton")
         self.copy_page.setEnabled(False)
         self.copy_page.clicked.connect(self._copy_page_link)
         row.addWidget(self.copy_page)
@@ -304,8 +349,8 @@ class MainWindow(QMainWindow):
 
     def _build_translation_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        row.addWidget(QLabel("Translate to"))
         self.target_combo = QComboBox(objectName="targetCombo")
+        row.addWidget(buddy_label("&Translate to", self.target_combo))
         self.target_combo.setMinimumWidth(160)
         row.addWidget(self.target_combo)
         self.pairs_button = QPushButton("Language pairs", objectName="pairsButton")
@@ -313,10 +358,10 @@ class MainWindow(QMainWindow):
         self.pairs_button.setMenu(self.pairs_menu)
         row.addWidget(self.pairs_button)
         row.addSpacing(16)
-        row.addWidget(QLabel("Overlay shows"))
         self.overlay_translation_combo = self._combo(
             OVERLAY_TRANSLATION, self.settings.overlay_translation, "overlay_translation"
         )
+        row.addWidget(buddy_label("Overlay sho&ws", self.overlay_translation_combo))
         row.addWidget(self.overlay_translation_combo)
         self.live_translation_check = QCheckBox("Translate live text", objectName="liveTranslationCheck")
         self.live_translation_check.setChecked(self.settings.translate_live_text)
@@ -343,8 +388,17 @@ class MainWindow(QMainWindow):
             check.toggled.connect(lambda on, setting=name: self._option_changed(setting, on))
             row.addWidget(check)
             self.transcript_checks[name] = check
+        voices = QPushButton("Voices…", objectName="voicesButton")
+        voices.setToolTip("The remembered voices: rename or forget them")
+        voices.clicked.connect(self.show_voices)
+        row.addWidget(voices)
         row.addStretch(1)
         return row
+
+    def show_voices(self) -> VoicesDialog:
+        dialog = VoicesDialog(parent=self)
+        dialog.open()
+        return dialog
 
     def _fill_targets(self) -> None:
         """Off, English (Whisper), and every language the installed pairs reach; plus the pairs menu."""
@@ -372,17 +426,93 @@ class MainWindow(QMainWindow):
         return combo
 
     def _shortcuts(self) -> None:
-        for keys, handler in (
-            ("Ctrl+Return", self.toggle_captioning),
-            ("Ctrl+Shift+O", lambda: self.overlay_check.toggle()),
-            ("Ctrl+Shift+T", lambda: self.click_through_check.toggle()),
-            ("Ctrl+Shift+C", self.copy_transcript),
-            ("Ctrl+E", lambda: self.export_transcript("txt")),
-            ("Ctrl+Q", self.close),
-        ):
-            action = QAction(self, shortcut=QKeySequence(keys), triggered=handler)
+        """Bind the shortcut table (app/gui/shortcuts.py; Help lists the same table).
+
+        Application-wide: the overlay never takes the keyboard (its scrollback keys live here too),
+        and the keys should work from the overlay style dialog as well.
+        """
+        for shortcut in bound_shortcuts():
+            target: object = self
+            for part in shortcut.action.split("."):
+                target = getattr(target, part)
+            action = QAction(self, shortcut=QKeySequence(shortcut.keys))
+            action.triggered.connect(lambda _checked=False, call=target: call())  # not the checked flag
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             self.addAction(action)
+
+    def _build_menus(self) -> None:
+        """View: high contrast, screen reader announcements, the overlay's place; Help: the shortcuts.
+
+        Keys shown after a tab are the table's (bound in `_shortcuts`), not bound again here: two
+        actions on one key would make Qt run neither.
+        """
+        view = self.menuBar().addMenu("&View")
+        self.high_contrast_action = view.addAction("&High contrast theme")
+        self.high_contrast_action.setCheckable(True)
+        self.high_contrast_action.setChecked(self.settings.theme == "high_contrast")
+        self.high_contrast_action.setToolTip("Black background, white text, yellow focus and indicators")
+        self.high_contrast_action.toggled.connect(self.set_high_contrast)
+        self.announce_action = view.addAction("&Announce captions to screen readers")
+        self.announce_action.setCheckable(True)
+        self.announce_action.setChecked(self.settings.announce_captions)
+        self.announce_action.setToolTip("Your screen reader speaks new caption lines, at most one "
+                                        "announcement every two seconds")
+        self.announce_action.toggled.connect(self.set_announce_captions)
+        view.addSeparator()
+        view.addAction("&Reset overlay position", self.overlay.reset_geometry)
+        view.setToolTipsVisible(True)
+        help_menu = self.menuBar().addMenu("&Help")
+        shortcuts_keys = key_text(keys_for("show_shortcuts"))
+        help_menu.addAction(f"&Keyboard shortcuts\t{shortcuts_keys}", self.show_shortcuts)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help ▸ Keyboard shortcuts (F1); one dialog, brought to the front when already open."""
+        dialog = self.findChild(ShortcutsDialog) or ShortcutsDialog(self)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def set_high_contrast(self, on: bool) -> None:
+        """Black, white and yellow for the window, its dialogs and the overlay; saved."""
+        self._option_changed("theme", "high_contrast" if on else "dark")
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.settings.theme)
+        self.overlay.apply_settings(self.settings)
+
+    def set_announce_captions(self, on: bool) -> None:
+        """Opt in or out of hearing committed lines; lines already shown are never replayed."""
+        self._option_changed("announce_captions", on)
+        self.announcer.set_enabled(on)
+
+    def _announce_new_lines(self, rows: list[SourcedLine]) -> None:
+        """Hand the screen reader the lines it has not seen, labelled as the transcript labels them.
+
+        Lines are tracked even while announcements are off, so turning them on mid-session starts
+        with the next line rather than the whole session so far. When the overlay shows only the
+        translation, that is what is said, once it has come in.
+        """
+        only_translation = self.settings.overlay_translation == "translation"
+        translated = only_translation and bool(self.settings.target_language)
+        spoken = []
+        for entry in rows[-ANNOUNCE_TAIL:]:  # new lines are the newest, give or take a meeting's
+            line = entry.line
+            if (entry.source, entry.index) in self._announced:
+                continue
+            if translated and not line.is_silence and line.text.strip() and not line.translation.strip():
+                continue  # said when its translation arrives
+            self._announced.add((entry.source, entry.index))
+            text = (line.translation if translated else line.text).strip()
+            if line.is_silence or not text:
+                continue
+            label = self._transcript_label(entry)
+            spoken.append(f"{label}: {text}" if label else text)
+        self.announcer.add_lines(spoken)
+
+    def export_text(self) -> None:
+        """Ctrl+E: the transcript as plain text, asking where."""
+        self.export_transcript("txt")
 
     def _build_tray(self) -> None:
         self.tray: QSystemTrayIcon | None = None
@@ -393,6 +523,7 @@ class MainWindow(QMainWindow):
         self.tray_toggle = menu.addAction("Start captions", self.toggle_captioning)
         menu.addAction("Show overlay", lambda: self.overlay_check.setChecked(True))
         menu.addAction("Turn off click-through", lambda: self.click_through_check.setChecked(False))
+        menu.addAction("Captions back to live", self.overlay.scrollback.go_live)
         menu.addAction("Show window", self.showNormal)
         menu.addSeparator()
         menu.addAction("Quit", self.close)
@@ -428,6 +559,7 @@ class MainWindow(QMainWindow):
         self.bridge.server_changed.connect(self._on_server_changed)
         self.bridge.server_failed.connect(lambda: self.server_check.setChecked(False))
         self.bridge.error.connect(self._on_engine_error)
+        self.bridge.voice_remembered.connect(self._on_voice_remembered)
         self.bridge.pair_installed.connect(self._on_pair_installed)
         self.bridge.pairs_available.connect(self._choose_download)
         self.bridge.download_progress.connect(self._download_progress)
@@ -460,6 +592,8 @@ class MainWindow(QMainWindow):
 
     def _sources(self, system: CaptureSource | None) -> list[LiveSource]:
         """What to capture: ``system`` is the found system-audio source (None when it is not used)."""
+        if self.settings.source == "app":  # none picked: AudioCapture says what to do, in the banner
+            return [LiveSource("", CaptureSource(kind="app", device_id=self.app_picker.current_key()))]
         microphone = CaptureSource(kind="microphone", device_id=self.settings.input_device_id)
         if self.settings.source == "both":
             return [LiveSource(MEETING_LABELS[0], microphone), LiveSource(MEETING_LABELS[1], system)]
@@ -507,7 +641,10 @@ class MainWindow(QMainWindow):
         self._show_transcript(prefer_refined=True)
         self._sync_refining()
         meeting_labels = {i + 1: name for i, name in enumerate(MEETING_LABELS)}
-        self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else None)
+        self._recognised = {}
+        self.overlay.set_label_for(meeting_labels if self.settings.source == "both" else self.label_for)
+        self.keyword_alerts.reset()
+        self._announced.clear()  # a new session numbers its lines from 0 again
         self.statusBar().showMessage("Starting…")
         self.bridge.start_live(self._sources(system), choices, self._audio_plan)
 
@@ -545,16 +682,23 @@ class MainWindow(QMainWindow):
         if self.record is None:
             return
         count = self.record.live_line_count
+        recognised = dict(update.speaker_names) if not label else self._recognised
+        if recognised != self._recognised:
+            self._recognised = recognised
+            self.transcript.refresh()
         if self.record.apply(label, update) or self.record.live_line_count != count:
             lines = self.record.lines
             if not self._many_speakers:  # once two spoke it stays so: no rescan of a long transcript
                 self._note_speakers(lines)
             self.transcript.set_rows(lines)
-            self.transcript_view.scrollToBottom()
+            self._announce_new_lines(lines)
+            if not self.find_bar.holds_view():  # a search keeps its hit in view
+                self.transcript_view.scrollToBottom()
         self.buffer_label.setText(self.record.live_text)
         if update.error:
             self.show_error(update.error)
         self.overlay.show_update(self._overlay_update(update))
+        self.keyword_alerts.feed(label, update)
 
     def _overlay_update(self, latest: FrontData) -> FrontData:
         """Meeting mode merges both sources; each keeps its own speaker colour and label."""
@@ -680,9 +824,11 @@ class MainWindow(QMainWindow):
         """Start or stop the server; it never starts with an allowed origin that is not one.
 
         Its streams and uploads default to the user's stream choices; a choice changed while it
-        runs (the language, say) applies to the streams that start afterwards.
+        runs (the language, say) applies to the streams that start afterwards. Remembered names
+        go to a web client only when it asks for them (``?profiles=1``).
         """
         choices = self._checked_choices() if enabled and self._commit_origins() else None
+        choices = choices.replace(profiles=False) if choices is not None else None
         if enabled and choices is None:
             with QSignalBlocker(self.server_check):
                 self.server_check.setChecked(False)
@@ -707,7 +853,7 @@ class MainWindow(QMainWindow):
         if self._server_choices is None:
             return
         try:
-            choices = self.settings.stream_choices(self._diarization_available)
+            choices = self.settings.stream_choices(self._diarization_available).replace(profiles=False)
         except ChoiceError:
             return  # said at the next Start; the server keeps the last good choices
         if choices != self._server_choices:
@@ -756,21 +902,36 @@ class MainWindow(QMainWindow):
     def _transcript_label(self, entry: SourcedLine) -> str:
         if entry.source:
             return entry.source
-        return self.settings.label_for(entry.line.speaker) if self._many_speakers else ""
+        return self.label_for(entry.line.speaker) if self._many_speakers else ""
+
+    def label_for(self, speaker: int) -> str:
+        """A name the user gave, else a remembered voice recognised this session, else "Speaker N"."""
+        if str(speaker) not in self.settings.speaker_names and speaker in self._recognised:
+            return self._recognised[speaker]
+        return self.settings.label_for(speaker)
 
     def _transcript_menu(self, position) -> None:
         speaker = self.transcript.speaker_at(self.transcript_view.indexAt(position).row())
         if speaker is None:
             return
         menu = QMenu(self)
-        menu.addAction(f"Rename {self.settings.label_for(speaker)}…", lambda: self.rename_speaker(speaker))
+        menu.addAction(f"Rename {self.label_for(speaker)}…", lambda: self.rename_speaker(speaker))
         menu.popup(self.transcript_view.viewport().mapToGlobal(position))
 
-    def rename_speaker(self, speaker: int) -> None:
-        current = self.settings.label_for(speaker)
-        name, accepted = QInputDialog.getText(self, "Rename speaker", f"Name for {current}:", text=current)
-        if accepted:
-            self.set_speaker_name(speaker, name)
+    def rename_speaker(self, speaker: int) -> SpeakerNameDialog:
+        """Ask for a name (and whether to remember the voice); returns the open dialog."""
+        dialog = SpeakerNameDialog(self.label_for(speaker), self.settings.diarization, self)
+        dialog.accepted.connect(lambda: self.name_speaker(speaker, dialog.name, dialog.remember))
+        dialog.open()
+        return dialog
+
+    def _on_voice_remembered(self, name: str) -> None:
+        self.statusBar().showMessage(f"Remembered {name}'s voice; new sessions will name it.", 8000)
+
+    def name_speaker(self, speaker: int, name: str, remember: bool) -> None:
+        self.set_speaker_name(speaker, name)
+        if remember:
+            self.bridge.remember_voice("", speaker, name)
 
     def set_speaker_name(self, speaker: int, name: str) -> None:
         """Name a speaker everywhere: overlay, transcript and exports ("" restores "Speaker N")."""
@@ -804,7 +965,7 @@ class MainWindow(QMainWindow):
                 return None
         target = Path(path)
         try:
-            text = EXPORTERS[fmt](self.record.as_update(self._refined_shown()), self.settings.label_for)
+            text = EXPORTERS[fmt](self.record.as_update(self._refined_shown()), self.label_for)
             target.write_text(text, encoding="utf-8")
         except OSError as exc:
             self.show_error(f"Could not write {target}: {exc.strerror or exc}.")
@@ -828,8 +989,12 @@ class MainWindow(QMainWindow):
     # -- settings, overlay, errors ----------------------------------------------------
 
     def _sync_device_choice(self) -> None:
-        """The microphone picker only matters when the microphone is a source."""
+        """The microphone picker only matters when the microphone is a source; the application
+        picker takes its place for one application."""
         self.device_combo.setEnabled(self.settings.source != "system" and not self._captioning)
+        self.device_combo.setVisible(self.settings.source != "app")
+        self.app_picker.setVisible(self.settings.source == "app")
+        self.app_picker.setEnabled(not self._captioning)
 
     def _option_changed(self, name: str, value) -> None:
         if getattr(self.settings, name) == value:
@@ -872,6 +1037,24 @@ class MainWindow(QMainWindow):
         self.settings = replace(self.settings, **changes)
         self.overlay.apply_settings(self.settings)
         self._schedule_save()
+
+    def edit_alert_words(self) -> KeywordEditor:
+        dialog = KeywordEditor(self.settings, self)
+        dialog.saved.connect(self._apply_alert_words)
+        dialog.show()
+        return dialog
+
+    def _apply_alert_words(self, changes: dict) -> None:
+        self.settings = replace(self.settings, **changes)
+        self.keyword_alerts.apply_settings(self.settings)
+        self._schedule_save()
+
+    def notify(self, title: str, message: str) -> None:
+        """A desktop notification (the tray's balloon); the status bar where there is no tray."""
+        if self.tray is not None and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 6000)
+        else:
+            self.statusBar().showMessage(f"{title}: {message}", 6000)
 
     def set_overlay_visible(self, visible: bool) -> None:
         self.overlay.setVisible(visible)

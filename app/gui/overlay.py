@@ -4,13 +4,15 @@ Why it is drawn by hand instead of with a QLabel: captions must stay readable ov
 slide, which needs an outline around every glyph (a QPainterPath stroke) and per-span colours
 (speaker names, committed text, the greyed live buffer) on rows that roll from the bottom. The
 widget is passive: it repaints only when `show_update` brings something new or its settings or
-size change, and the only timer (the geometry debounce) runs once after a move; idle CPU is nil.
+size change, and its timers run once: the geometry debounce after a move, the caption hold (and
+its fade) after the last change of the captions when a hold time is set; idle CPU is nil.
+Scrollback (wheel up to read older lines while captioning goes on) is app/gui/overlay_scrollback.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
@@ -32,6 +34,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizeGrip, QWidget
 
 from app.core.frontdata import FrontData
+from app.gui.caption_hold import CaptionHold, committed_end, since_clear, still_cleared
+from app.gui.caption_rows import Paragraph, Row, Span
+from app.gui.overlay_highlight import HighlightFinder, highlighted_parts, paint_highlights
+from app.gui.overlay_scrollback import OverlayScrollback
 from app.gui.settings import Settings
 
 # The web page's palette (resources/web/app.js), so a speaker has one colour everywhere.
@@ -40,7 +46,16 @@ LAG_THRESHOLD_S = 2.0  # below this the captions are as live as they get; no nee
 LAG_COLOR = "#ffc15e"
 GEOMETRY_DEBOUNCE_MS = 300  # one report per drag, not one per pixel
 TAIL_LINES = 24  # committed lines considered per update; far more than 4 rows ever need
-DEFAULT_WIDTH_SHARE = 0.7
+HISTORY_LINES = 400  # committed lines scrollback can page back through: bounded, a few pages of talk
+# A new user's overlay is as wide as this many characters of caption text: 32 (DCMP, US
+# broadcast) to 42 (BBC, Netflix) characters a line is what readers follow at a glance; wider
+# lines make the eye travel and go back. 37 sits in the middle. The user may resize it at will.
+DEFAULT_LINE_CHARS = 37
+# What an average character's width is measured on: ordinary caption text, not a pangram.
+LINE_SAMPLE = "so what we are going to do next is look at how the numbers changed over the year"
+DEFAULT_MAX_WIDTH_SHARE = 0.9  # on a small screen the overlay never fills it edge to edge
+HIGH_CONTRAST_TEXT = "#ffffff"  # the high-contrast theme's overlay: white on an opaque black box
+HIGH_CONTRAST_BOX = "#000000"
 DEFAULT_BOTTOM_MARGIN_SHARE = 0.06
 LIVE_BLEND = 0.42  # how far the live buffer's colour moves from the text colour toward the outline
 TRANSLATION_TINT = "#ffd75e"  # translations are tinted toward this, so the eye tells them from the original
@@ -63,25 +78,6 @@ class CaptionLine(NamedTuple):
     live: bool = False
 
 
-@dataclass(frozen=True)
-class _Span:
-    text: str
-    role: str  # "label" | "text" | "live" | "translation" | "translation_live"
-    color: str = ""  # label colour; "" = the text colour
-
-
-_Paragraph = tuple[_Span, ...]
-
-
-@dataclass(frozen=True)
-class _Row:
-    spans: tuple[_Span, ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(span.text for span in self.spans).rstrip()
-
-
 def speaker_color(speaker: int) -> str:
     """A fixed colour per speaker number ("" for unattributed speech: the plain text colour)."""
     return SPEAKER_COLORS[(speaker - 1) % len(SPEAKER_COLORS)] if speaker > 0 else ""
@@ -94,7 +90,9 @@ def screen_key(screen: QScreen) -> str:
     return f"{name} {geometry.width()}x{geometry.height()}+{geometry.x()}+{geometry.y()}"
 
 
-def paragraphs_from_update(update: FrontData, label_for: LabelFor) -> tuple[_Paragraph, ...]:
+def paragraphs_from_update(
+    update: FrontData, label_for: LabelFor, tail: int = TAIL_LINES
+) -> tuple[Paragraph, ...]:
     """Committed lines as flowing paragraphs: one per run of a speaker, broken by silences.
 
     Flowing (rather than one row per engine line) keeps words where they are when the live buffer
@@ -102,28 +100,30 @@ def paragraphs_from_update(update: FrontData, label_for: LabelFor) -> tuple[_Par
     """
     speakers = {line.speaker for line in update.lines if not line.is_silence and line.text.strip()}
     labelled = len(speakers) > 1
-    paragraphs: list[list[_Span]] = []
+    paragraphs: list[list[Span]] = []
     current: int | None = None
-    for line in update.lines[-TAIL_LINES:]:
+    for line in update.lines[-tail:]:
         text = line.text.strip()
         if line.is_silence:
             current = None
         elif text and paragraphs and line.speaker == current:
-            paragraphs[-1].append(_Span(" " + text, "text"))
+            paragraphs[-1].append(Span(" " + text, "text"))
         elif text:
             label = label_for(line.speaker) if labelled else ""
-            head = [_Span(f"{label}: ", "label", speaker_color(line.speaker))] if label else []
-            paragraphs.append([*head, _Span(text, "text")])
+            head = [Span(f"{label}: ", "label", speaker_color(line.speaker))] if label else []
+            paragraphs.append([*head, Span(text, "text")])
             current = line.speaker
     buffer = update.buffer_transcription.strip()
     if buffer and paragraphs and current is not None:
-        paragraphs[-1].append(_Span(" " + buffer, "live"))
+        paragraphs[-1].append(Span(" " + buffer, "live"))
     elif buffer:
-        paragraphs.append([_Span(buffer, "live")])
+        paragraphs.append([Span(buffer, "live")])
     return tuple(tuple(paragraph) for paragraph in paragraphs)
 
 
-def translated_paragraphs(update: FrontData, label_for: LabelFor, show: str) -> tuple[_Paragraph, ...]:
+def translated_paragraphs(
+    update: FrontData, label_for: LabelFor, show: str, tail: int = TAIL_LINES
+) -> tuple[Paragraph, ...]:
     """What the overlay shows of a translated stream: ``original``, ``translation`` or ``both``.
 
     ``translation`` is the original layout with each line's translation as its text (a line
@@ -131,39 +131,39 @@ def translated_paragraphs(update: FrontData, label_for: LabelFor, show: str) -> 
     its original, since two flowing paragraphs would drift apart as they grow.
     """
     if show == "original":
-        return paragraphs_from_update(update, label_for)
+        return paragraphs_from_update(update, label_for, tail)
     if show == "translation":
         lines = tuple(replace(line, text=line.translation) for line in update.lines)
         return paragraphs_from_update(
-            replace(update, lines=lines, buffer_transcription=update.buffer_translation), label_for
+            replace(update, lines=lines, buffer_transcription=update.buffer_translation), label_for, tail
         )
     speakers = {line.speaker for line in update.lines if not line.is_silence and line.text.strip()}
-    paragraphs: list[list[_Span]] = []
+    paragraphs: list[list[Span]] = []
     open_line = False  # the last paragraph is an original still waiting for its translation
-    for line in update.lines[-TAIL_LINES:]:
+    for line in update.lines[-tail:]:
         text = line.text.strip()
         if line.is_silence or not text:
             continue
         label = label_for(line.speaker) if len(speakers) > 1 else ""
-        head = [_Span(f"{label}: ", "label", speaker_color(line.speaker))] if label else []
-        paragraphs.append([*head, _Span(text, "text")])
+        head = [Span(f"{label}: ", "label", speaker_color(line.speaker))] if label else []
+        paragraphs.append([*head, Span(text, "text")])
         translation = line.translation.strip()
         open_line = not translation
         if translation and translation != text:
-            paragraphs.append([_Span(translation, "translation")])
+            paragraphs.append([Span(translation, "translation")])
     buffer = update.buffer_transcription.strip()
     if buffer and open_line and paragraphs:
-        paragraphs[-1].append(_Span(" " + buffer, "live"))
+        paragraphs[-1].append(Span(" " + buffer, "live"))
     elif buffer:
-        paragraphs.append([_Span(buffer, "live")])
+        paragraphs.append([Span(buffer, "live")])
     if update.buffer_translation.strip():
-        paragraphs.append([_Span(update.buffer_translation.strip(), "translation_live")])
+        paragraphs.append([Span(update.buffer_translation.strip(), "translation_live")])
     return tuple(tuple(paragraph) for paragraph in paragraphs)
 
 
-def paragraphs_from_lines(lines: Iterable[CaptionLine | tuple]) -> tuple[_Paragraph, ...]:
+def paragraphs_from_lines(lines: Iterable[CaptionLine | tuple]) -> tuple[Paragraph, ...]:
     """`CaptionLine`s (or plain (label, color, text[, live]) tuples) as paragraphs."""
-    paragraphs: list[list[_Span]] = []
+    paragraphs: list[list[Span]] = []
     for entry in lines:
         line = CaptionLine(*entry)
         text = line.text.strip()
@@ -171,10 +171,10 @@ def paragraphs_from_lines(lines: Iterable[CaptionLine | tuple]) -> tuple[_Paragr
             continue
         role = "live" if line.live else "text"
         if line.live and not line.label and paragraphs:
-            paragraphs[-1].append(_Span(" " + text, role))
+            paragraphs[-1].append(Span(" " + text, role))
             continue
-        head = [_Span(f"{line.label}: ", "label", line.color)] if line.label else []
-        paragraphs.append([*head, _Span(text, role)])
+        head = [Span(f"{line.label}: ", "label", line.color)] if line.label else []
+        paragraphs.append([*head, Span(text, role)])
     return tuple(tuple(paragraph) for paragraph in paragraphs)
 
 
@@ -189,7 +189,7 @@ def _utf16_offsets(text: str) -> list[int] | None:
     return offsets
 
 
-def wrap_paragraph(paragraph: _Paragraph, font: QFont, width: float) -> list[_Row]:
+def wrap_paragraph(paragraph: Paragraph, font: QFont, width: float) -> list[Row]:
     """Break a paragraph into rows no wider than ``width``, keeping each span's role."""
     text = "".join(span.text for span in paragraph)
     layout = QTextLayout(text, font)
@@ -219,9 +219,9 @@ def wrap_paragraph(paragraph: _Paragraph, font: QFont, width: float) -> list[_Ro
         for span, start in zip(paragraph, starts, strict=True):
             low, high = max(row_start, start), min(row_end, start + len(span.text))
             if low < high:
-                pieces.append(_Span(span.text[low - start : high - start], span.role, span.color))
+                pieces.append(Span(span.text[low - start : high - start], span.role, span.color))
         if pieces:
-            rows.append(_Row(tuple(pieces)))
+            rows.append(Row(tuple(pieces)))
     return rows
 
 
@@ -286,14 +286,20 @@ class CaptionOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow)
         self.setWindowTitle("Sayline captions")
+        self.setAccessibleName("Captions")
+        self.setAccessibleDescription(
+            "The latest caption lines, always on top. It never takes the keyboard: the main window's "
+            "transcript holds every line, and the captions can be announced by the screen reader."
+        )
         self.setCursor(Qt.CursorShape.OpenHandCursor)
 
         self._settings = Settings()
         self._custom_label_for: LabelFor | None = None
         self._last_update: FrontData | None = None
-        self._paragraphs: tuple[_Paragraph, ...] = ()
+        self._paragraphs: tuple[Paragraph, ...] = ()
         self._lag_text = ""
-        self._rows: list[_Row] | None = None  # layout cache, dropped on any change
+        self._rows: list[Row] | None = None  # layout cache, dropped on any change
+        self._highlight: HighlightFinder | None = None  # words to mark (keyword alerts), or none
         self._click_through = False
         self._hover = False
         self._drag_offset: QPoint | None = None
@@ -301,6 +307,17 @@ class CaptionOverlay(QWidget):
 
         self._grip = _ResizeGrip(self)
         self._grip.hide()  # shown while the pointer is over the overlay
+        self._grip.setAccessibleName("Resize captions")
+        self._grip.setAccessibleDescription(
+            "Drag to resize the caption overlay; View, Reset overlay position undoes it"
+        )
+        self._cleared_end: float | None = None  # committed lines ending by then were faded out
+        self._hold = CaptionHold(self)  # Settings.caption_hold_s: the last caption's time on screen
+        self._hold.opacity_changed.connect(self.update)
+        self._hold.expired.connect(self._clear_captions)
+        self.scrollback = OverlayScrollback(self, self._history, self._wrap_rows, self._wanted_rows)
+        self.scrollback.moved.connect(self._relayout)
+        self.scrollback.chip.setAccessibleDescription("Back to the live captions")  # its text names it
 
         self._geometry_timer = QTimer(self)
         self._geometry_timer.setSingleShot(True)
@@ -329,6 +346,9 @@ class CaptionOverlay(QWidget):
             paragraphs = paragraphs_from_lines(update)
             lag = lag_s or 0.0
         lag_text = f"lag {lag:.1f} s" if lag > LAG_THRESHOLD_S else ""
+        self.scrollback.received(update)  # a paused view stays put; its chip counts what arrives
+        if paragraphs != self._paragraphs:
+            self._hold.restart(bool(paragraphs))
         if paragraphs == self._paragraphs and lag_text == self._lag_text:
             return
         self._paragraphs = paragraphs
@@ -354,9 +374,14 @@ class CaptionOverlay(QWidget):
         if self._preferred_height() != old_height or self.height() < self._preferred_height():
             self.resize(self.width(), self._preferred_height())
             self.move(self.x(), bottom - self.height() + 1)  # rows grow upward, captions stay put
-        grip = QColor(settings.text_color)
+        colors = self._colors()  # the theme's where high contrast overrides the user's
+        grip = QColor(colors["text"])
         grip.setAlpha(170)
         self._grip.color = grip
+        self._hold.set_hold(settings.caption_hold_s)
+        chip_fill, chip_ink = QColor(colors["text"]), QColor(colors["box"])
+        chip_ink.setAlpha(255)
+        self.scrollback.restyle(self._lag_font, chip_fill, chip_ink)
         self.set_click_through(settings.click_through)
         self._rows = None
         self.update()
@@ -411,6 +436,17 @@ class CaptionOverlay(QWidget):
         """The rows as drawn now, top to bottom (speaker prefixes included)."""
         return [row.text for row in self._layout()]
 
+    def set_highlight(self, finder: HighlightFinder | None) -> None:
+        """Mark the ranges ``finder`` gives for each row's text (app/gui/overlay_highlight.py); None: none."""
+        if finder is not self._highlight:
+            self._highlight = finder
+            self.update()
+
+    def highlighted_words(self) -> list[str]:
+        """The marked text on the rows drawn now, top to bottom."""
+        rows = [[(span.text, span.role) for span in row.spans] for row in self._layout()]
+        return [part for row in rows for part in highlighted_parts(row, self._highlight)]
+
     def lag_indicator(self) -> str:
         """The lag text shown in the corner, or "" when the engine keeps up."""
         return self._lag_text
@@ -448,18 +484,57 @@ class CaptionOverlay(QWidget):
     def _label_for(self) -> LabelFor:
         return self._custom_label_for or self._settings.label_for
 
-    def _paragraphs_of(self, update: FrontData) -> tuple[_Paragraph, ...]:
-        show = self._settings.overlay_translation if self._settings.target_language else "original"
-        return translated_paragraphs(update, self._label_for(), show)
+    def _show_mode(self) -> str:
+        return self._settings.overlay_translation if self._settings.target_language else "original"
 
-    def _layout(self) -> list[_Row]:
+    def _paragraphs_of(self, update: FrontData) -> tuple[Paragraph, ...]:
+        """The live view's paragraphs; what the caption hold faded out stays out (this stream's)."""
+        self._cleared_end = still_cleared(update, self._cleared_end)
+        shown = since_clear(update, self._cleared_end)
+        return translated_paragraphs(shown, self._label_for(), self._show_mode())
+
+    def _history(self) -> tuple[Paragraph, ...]:
+        """The committed captions scrollback pages through: the last HISTORY_LINES lines, faded or not."""
+        if self._last_update is None:  # ready-made lines: the ones given, without the live words
+            live = ("live", "translation_live")
+            kept = (tuple(span for span in p if span.role not in live) for p in self._paragraphs)
+            return tuple(p for p in kept if any(span.role != "label" for span in p))
+        update = replace(self._last_update, buffer_transcription="", buffer_translation="")
+        return translated_paragraphs(update, self._label_for(), self._show_mode(), HISTORY_LINES)
+
+    def _wrap_rows(self, paragraphs: Sequence[Paragraph]) -> list[Row]:
+        side, _, _ = self._padding()
+        return [row for p in paragraphs for row in wrap_paragraph(p, self._font, self.width() - 2 * side)]
+
+    def _wanted_rows(self) -> int:
+        """How many rows the box shows: the chosen line count, or fewer if it was made too small."""
+        _, top, bottom = self._padding()
+        fit = int((self.height() - top - bottom) / self._line_height() + 0.01)
+        return max(1, min(self._settings.overlay_lines, fit))
+
+    def _relayout(self) -> None:
+        self._rows = None
+        self.update()
+
+    def _clear_captions(self) -> None:
+        """The hold ran out: the caption goes, and the next words start on an empty box."""
+        if self._last_update is not None:
+            self._cleared_end = committed_end(self._last_update)
+            self._paragraphs = self._paragraphs_of(self._last_update)
+        else:
+            self._paragraphs = ()  # ready-made lines come back if the caller sends them again
+        self._relayout()
+
+    def _layout(self) -> list[Row]:
         """The last N rows that fit, newest paragraph at the bottom; cached until something changes."""
         if self._rows is not None:
             return self._rows
-        side, top, bottom = self._padding()
-        fit = int((self.height() - top - bottom) / self._line_height() + 0.01)
-        wanted = max(1, min(self._settings.overlay_lines, fit))
-        rows: list[_Row] = []
+        side, _, _ = self._padding()
+        wanted = self._wanted_rows()
+        if self.scrollback.paused:  # the reader is looking back: the frozen rows, not the live ones
+            self._rows = self.scrollback.rows(wanted)
+            return self._rows
+        rows: list[Row] = []
         for paragraph in reversed(self._paragraphs):
             rows[:0] = wrap_paragraph(paragraph, self._font, self.width() - 2 * side)
             if len(rows) >= wanted:
@@ -470,12 +545,13 @@ class CaptionOverlay(QWidget):
     # --- painting ---------------------------------------------------------------------------
 
     def _colors(self) -> dict[str, QColor]:
-        text = QColor(self._settings.text_color)
+        high_contrast = self._settings.theme == "high_contrast"  # the user's own colours give way
+        text = QColor(HIGH_CONTRAST_TEXT if high_contrast else self._settings.text_color)
         outline = QColor("#000000") if _luminance(text) > 0.5 else QColor("#ffffff")
-        box = QColor(self._settings.background_color)
+        box = QColor(HIGH_CONTRAST_BOX if high_contrast else self._settings.background_color)
         # Alpha 1 at least: fully transparent pixels let clicks through on some platforms,
         # and the overlay must stay draggable everywhere inside its box.
-        box.setAlpha(max(1, round(self._settings.background_opacity * 255)))
+        box.setAlpha(255 if high_contrast else max(1, round(self._settings.background_opacity * 255)))
         translation = _blend(text, QColor(TRANSLATION_TINT), TRANSLATION_BLEND)
         return {
             "text": text,
@@ -507,9 +583,11 @@ class CaptionOverlay(QWidget):
         metrics = QFontMetricsF(self._font)
         rows = self._layout()
         baseline = self.height() - bottom - metrics.descent() - (len(rows) - 1) * metrics.lineSpacing()
+        painter.setOpacity(1.0 if self.scrollback.paused else self._hold.opacity)  # fading out after the hold
         for row in rows:
             self._draw_row(painter, row, side, baseline, colors)
             baseline += metrics.lineSpacing()
+        painter.setOpacity(1.0)
         if self._lag_text:
             lag_metrics = QFontMetricsF(self._lag_font)
             x = self.width() - side - lag_metrics.horizontalAdvance(self._lag_text)
@@ -517,7 +595,10 @@ class CaptionOverlay(QWidget):
             self._draw_text(painter, [(self._lag_text, QColor(LAG_COLOR))], self._lag_font, x, y, colors)
         painter.end()
 
-    def _draw_row(self, painter: QPainter, row: _Row, x: float, y: float, colors: dict[str, QColor]) -> None:
+    def _draw_row(self, painter: QPainter, row: Row, x: float, y: float, colors: dict[str, QColor]) -> None:
+        if self._highlight is not None:
+            pieces = [(span.text, span.role) for span in row.spans]
+            paint_highlights(painter, pieces, self._font, x, y, self._highlight)
         pieces = []
         for span in row.spans:
             if span.role == "label":
@@ -638,9 +719,20 @@ class CaptionOverlay(QWidget):
         y = min(max(rect.y(), area.top()), area.top() + area.height() - height)
         return QRect(x, y, width, height)
 
+    def default_width(self) -> int:
+        """Wide enough for DEFAULT_LINE_CHARS characters of ordinary text at the current font."""
+        side, _, _ = self._padding()
+        per_char = QFontMetricsF(self._font).horizontalAdvance(LINE_SAMPLE) / len(LINE_SAMPLE)
+        return round(per_char * DEFAULT_LINE_CHARS + 2 * side)
+
+    def reset_geometry(self) -> None:
+        """Back to the first-run place (bottom centre of the primary screen): the keyboard's way to
+        bring back an overlay dragged off-screen or made too small, since the overlay takes no keys."""
+        self.setGeometry(self._default_geometry())
+
     def _default_geometry(self) -> QRect:
         area = QGuiApplication.primaryScreen().availableGeometry()
-        width = round(area.width() * DEFAULT_WIDTH_SHARE)
+        width = min(self.default_width(), round(area.width() * DEFAULT_MAX_WIDTH_SHARE))
         height = self._preferred_height()
         x = area.left() + (area.width() - width) // 2
         y = area.top() + area.height() - height - round(area.height() * DEFAULT_BOTTOM_MARGIN_SHARE)

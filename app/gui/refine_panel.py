@@ -20,7 +20,7 @@ class RefinePanel(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel()
-        self.bar = QProgressBar(minimum=0, maximum=STEPS, maximumWidth=160)
+        self.bar = QProgressBar(minimum=0, maximum=STEPS, maximumWidth=160, objectName="refineProgress")
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel", objectName="cancelRefineButton")
         self.cancel_button.setToolTip("Keep the live transcript as it is")

@@ -39,13 +39,21 @@ FORMAT_VERSION = 1
 
 # Each list the window offers is defined once, here: the keys are what settings.json stores and what
 # the validators accept, the values the labels the window shows, in the order it shows them.
-SOURCES = {"microphone": "Microphone", "system": "System audio", "both": "Both (meeting)"}
+SOURCES = {
+    "microphone": "Microphone", "system": "System audio", "both": "Both (meeting)", "app": "One application…",
+}
 OVERLAY_TRANSLATION = {  # what the overlay shows when translating
     "both": "Original and translation",
     "translation": "Translation only",
     "original": "Original only",
 }
 OVERLAY_LINES_RANGE = (1, 4)
+# The app's looks (app/gui/theme.py holds their colours; a test keeps the two lists the same).
+THEME_LABELS = {"dark": "Dark", "high_contrast": "High contrast"}
+# How long the overlay keeps its last caption once the captions stop changing; 0: until the next.
+# The dialog offers these; the file may hold any whole number of seconds in the range.
+CAPTION_HOLD_CHOICES = {5: "5 s", 10: "10 s", 30: "30 s", 0: "Until the next caption"}
+CAPTION_HOLD_RANGE = (0, 3600)
 FONT_SIZE_RANGE = (12, 96)
 OPACITY_RANGE = (0.0, 1.0)
 PORT_RANGE = (1024, 65535)
@@ -208,6 +216,27 @@ def _origins(value: Any) -> tuple[str, ...]:
     return tuple(cleaned)
 
 
+ALERT_WORDS_MAX = 50
+ALERT_WORD_CHARS = 60
+
+
+def _alert_words(value: Any) -> dict[str, bool]:
+    """Keyword alerts: word or phrase -> on, in the user's order; one entry per spelling (case aside)."""
+    message = f'must map up to {ALERT_WORDS_MAX} words or names to true/false, like {{"Dana": true}}'
+    if not isinstance(value, Mapping) or len(value) > ALERT_WORDS_MAX:
+        raise ValueError(message)
+    cleaned: dict[str, bool] = {}
+    folded: set[str] = set()
+    for word, on in value.items():
+        if not isinstance(word, str) or not isinstance(on, bool) or len(word.strip()) > ALERT_WORD_CHARS:
+            raise ValueError(message)
+        text = " ".join(word.split())
+        if text and text.casefold() not in folded:
+            folded.add(text.casefold())
+            cleaned[text] = on
+    return cleaned
+
+
 def _qt_state(value: Any) -> str | None:
     """Qt's saveGeometry() bytes, base64-encoded so they fit in JSON."""
     if value is None:
@@ -235,7 +264,10 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "background_color": _color,
     "background_opacity": _number(*OPACITY_RANGE),
     "outline": _flag,
+    "theme": _choice(THEME_LABELS),
+    "announce_captions": _flag,
     "click_through": _flag,
+    "caption_hold_s": _whole(*CAPTION_HOLD_RANGE),
     "overlay_geometry": _geometry_map,
     "server_enabled": _flag,
     "server_port": _whole(*PORT_RANGE),
@@ -248,8 +280,12 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "translate_live_text": _flag,
     "overlay_translation": _choice(OVERLAY_TRANSLATION),
     "revise_sentences": _flag,
+    "recognise_voices": _flag,
     "refine_after_stop": _flag,
     "keep_session_audio": _flag,
+    "alert_words": _alert_words,
+    "alert_sound": _flag,
+    "alert_notification": _flag,
     "window_geometry": _qt_state,
 }
 
@@ -263,20 +299,30 @@ class Settings:
     Constructing one with a bad value raises ValueError: a `Settings` in memory is always valid.
     """
 
-    source: str = "microphone"  # "microphone" | "system" | "both" (meeting mode)
+    source: str = "microphone"  # "microphone" | "system" | "both" (meeting mode) | "app" (one application)
     input_device_id: str | None = None  # None: the system's default input
     language: str = "auto"
     model: str = "base"
     policy: str = DEFAULT_POLICY  # streaming policy: when words become final
     overlay_visible: bool = True
+    # Overlay defaults follow caption-legibility guidance (DCMP Captioning Key, FCC 14-12, BBC
+    # subtitle guidelines); tests/gui/test_accessibility.py checks them. A saved settings.json
+    # keeps its own values: these reach new users only.
+    # Two lines: the guidance's norm; more rolling text is harder to follow while watching.
     overlay_lines: int = 2
     font_family: str = ""  # "": the platform's default sans-serif face
+    # 28 pt = 37 px at 96 dpi, above the 24 px floor for reading at a distance; small enough that
+    # two lines of 32-42 characters (the overlay's default width, see overlay.DEFAULT_LINE_CHARS)
+    # take about half of a 1080p screen's width.
     font_size: int = 28  # points
     text_color: str = "#ffffff"
     background_color: str = "#000000"
-    background_opacity: float = 0.55
+    # White on a 75% black box is over 10:1 (WCAG AAA) even over a white page (0.55 gave 4.8:1);
+    # the outline keeps letters apart from the box's edge and the picture behind it.
+    background_opacity: float = 0.75
     outline: bool = True
     click_through: bool = False
+    caption_hold_s: int = 0  # the last caption's time on screen after the captions stop; 0: until the next
     # screen key (see overlay.screen_key) -> [x, y, w, h]; the last entry is the most recent.
     overlay_geometry: dict[str, Rect] = field(default_factory=dict)
     server_enabled: bool = False
@@ -292,9 +338,16 @@ class Settings:
     translate_live_text: bool = True  # also the not-yet-committed words, about every 0.5 s
     overlay_translation: str = "both"  # original | translation | both
     revise_sentences: bool = True  # decode each finished sentence again with a beam (StreamChoices.revise)
+    recognise_voices: bool = True  # name speakers whose voice was remembered (StreamChoices.profiles)
     # After Stop, decode the session's audio again as a file run would and replace the live transcript.
     refine_after_stop: bool = True
     keep_session_audio: bool = False  # keep the session's audio beside its autosaved transcript
+    # Keyword alerts (app/gui/keyword_alerts.py): words to listen for -> on, a chime, a desktop notification.
+    alert_words: dict[str, bool] = field(default_factory=dict)  # {"Dana": true}
+    alert_sound: bool = False
+    alert_notification: bool = True
+    theme: str = "dark"  # dark | high_contrast (black, white, yellow): the window and the overlay
+    announce_captions: bool = False  # speak committed lines through the screen reader (opt-in)
     window_geometry: str | None = None  # base64 of QMainWindow.saveGeometry()
 
     def __post_init__(self) -> None:
@@ -314,10 +367,12 @@ class Settings:
         switch is then ignored rather than failing at Start. Raises ChoiceError (one sentence) for
         a choice no stream can take, such as a hand-edited target language.
         """
+        speakers = self.diarization and diarization_available
         return StreamChoices(
             language=None if self.language == AUTO else self.language,
             policy=self.policy,
-            diarization=DiarizationOptions() if self.diarization and diarization_available else None,
+            diarization=DiarizationOptions() if speakers else None,
+            profiles=speakers and self.recognise_voices,
             target_language=self.target_language,
             translator=self.translator,
             translate_buffer=self.translate_live_text,

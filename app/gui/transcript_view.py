@@ -9,6 +9,8 @@ from app.core.frontdata import format_time
 from app.gui.overlay import speaker_color
 from app.transcript.record import SourcedLine
 
+PAUSE_COLOR = "#8a8f98"  # a pause row: quieter than speech, still 5:1 on either theme's transcript
+
 
 class TranscriptModel(QAbstractListModel):
     """Rows are caption lines in time order; only changed rows are announced to the view."""
@@ -35,7 +37,7 @@ class TranscriptModel(QAbstractListModel):
             under = f"\n{' ' * 14}→ {translated}" if translated else ""
             return f"{format_time(line.start)}   {prefix}{line.text}{under}"
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor("#8a8f98") if line.is_silence else QColor(speaker_color(max(line.speaker, 1)))
+            return QColor(PAUSE_COLOR) if line.is_silence else QColor(speaker_color(max(line.speaker, 1)))
         if role == Qt.ItemDataRole.ToolTipRole and not line.is_silence:
             return f"{format_time(line.start)} – {format_time(line.end)}"
         return None

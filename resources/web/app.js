@@ -34,6 +34,7 @@ function initialState() {
     buffer_translation: '',
     remaining_time_transcription: null,
     remaining_time_diarization: null,
+    speaker_names: {}, // speaker number -> remembered name (Sayline's profiles=1)
     outOfSync: false, // a diff did not fit: the lines may differ from the server's
     syncIssue: null, // the latest reason for outOfSync (a new object each time)
   };
@@ -48,6 +49,16 @@ function asText(value) {
 
 function asNumberOrNull(value) {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+// {"2": "Dana"} as the server sends it; anything else is no names.
+function asNames(value) {
+  const names = {};
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return names;
+  for (const [speaker, name] of Object.entries(value)) {
+    if (/^\d+$/.test(speaker) && typeof name === 'string' && name.trim()) names[speaker] = name.trim().slice(0, 60);
+  }
+  return names;
 }
 
 function normalizeLine(raw) {
@@ -68,6 +79,7 @@ function fullFields(message) {
   const fields = {
     status: asText(message.status),
     error: asText(message.error),
+    speaker_names: asNames(message.speaker_names),
   };
   for (const key of BUFFER_FIELDS) fields[key] = asText(message[key]);
   for (const key of LAG_FIELDS) fields[key] = asNumberOrNull(message[key]);
@@ -80,6 +92,9 @@ function diffFields(message) {
   if ('status' in message) fields.status = asText(message.status);
   if ('error' in message) fields.error = asText(message.error);
   else if ('status' in message && message.status !== 'error') fields.error = '';
+  // The server leaves names out when there are none, as it does the error.
+  if ('speaker_names' in message) fields.speaker_names = asNames(message.speaker_names);
+  else if ('status' in message) fields.speaker_names = {};
   for (const key of BUFFER_FIELDS) if (key in message) fields[key] = asText(message[key]);
   for (const key of LAG_FIELDS) if (key in message) fields[key] = asNumberOrNull(message[key]);
   return fields;
@@ -153,7 +168,8 @@ function distinctSpeakers(lines) {
   return new Set(speechLines(lines).map((line) => line.speaker)).size;
 }
 
-function speakerLabel(speaker) {
+function speakerLabel(speaker, names = {}) {
+  if (names[String(speaker)]) return names[String(speaker)];
   return speaker > 0 ? `Speaker ${speaker}` : 'Unattributed';
 }
 
@@ -206,14 +222,14 @@ function lagLevel(seconds) {
 
 // The committed transcript as plain text: one line per caption line, silence left out,
 // "Speaker N: " in front when more than one speaker spoke, a translation after " → ".
-function transcriptText(lines) {
+function transcriptText(lines, names = {}) {
   const spoken = speechLines(lines).filter((line) => line.text.trim() !== '');
   const labelled = distinctSpeakers(spoken) > 1;
   return spoken
     .map((line) => {
       let text = line.text.trim();
       if (line.translation.trim()) text += ` → ${line.translation.trim()}`;
-      return labelled ? `${speakerLabel(line.speaker)}: ${text}` : text;
+      return labelled ? `${speakerLabel(line.speaker, names)}: ${text}` : text;
     })
     .join('\n');
 }
@@ -291,14 +307,14 @@ function renderSilenceLine(line) {
   return node;
 }
 
-function renderSpeechLine(line, continued) {
+function renderSpeechLine(line, continued, name) {
   const node = el('div', continued ? 'line continued' : 'line');
   node.dataset.speaker = String(line.speaker);
   const color = speakerColor(line.speaker);
   if (color) node.style.setProperty('--speaker-color', color);
 
   const meta = el('div', 'meta');
-  meta.appendChild(el('span', 'speaker', speakerLabel(line.speaker)));
+  meta.appendChild(el('span', 'speaker', name));
   const start = parseClock(line.start);
   if (start !== null) meta.appendChild(el('span', 'time', formatClock(start)));
 
@@ -311,23 +327,24 @@ function renderSpeechLine(line, continued) {
 }
 
 // Line i is drawn the same way as long as this key does not change.
-function lineKey(line, continued) {
-  return JSON.stringify([line.speaker, line.text, line.start, line.end, line.translation, continued]);
+function lineKey(line, continued, name) {
+  return JSON.stringify([line.speaker, line.text, line.start, line.end, line.translation, continued, name]);
 }
 
 // Update the transcript container in place: only lines that changed are redrawn, so
 // long transcripts stay cheap and a selection in older lines survives updates.
-function renderLines(container, lines) {
+function renderLines(container, lines, names = {}) {
   const nodes = container.children;
   let previousSpeaker = null;
   lines.forEach((line, i) => {
     // The speaker label shows again after a change of speaker and after a pause.
     const continued = !isSilence(line) && line.speaker === previousSpeaker;
     previousSpeaker = isSilence(line) ? null : line.speaker;
-    const key = lineKey(line, continued);
+    const name = speakerLabel(line.speaker, names);
+    const key = lineKey(line, continued, name);
     const existing = nodes[i];
     if (existing && existing.sayKey === key) return;
-    const node = isSilence(line) ? renderSilenceLine(line) : renderSpeechLine(line, continued);
+    const node = isSilence(line) ? renderSilenceLine(line) : renderSpeechLine(line, continued, name);
     node.sayKey = key;
     if (existing) container.replaceChild(node, existing);
     else container.appendChild(node);
@@ -729,7 +746,7 @@ function renderError() {
 
 function renderTranscript() {
   const { els, transcript } = app;
-  renderLines(els.transcript, transcript.lines);
+  renderLines(els.transcript, transcript.lines, transcript.speaker_names);
   renderBuffer(els.buffer, transcript);
   renderLag(els.lag, transcript);
   els.sync.hidden = !transcript.outOfSync;
@@ -785,7 +802,7 @@ function copyWithTextarea(text) {
 }
 
 async function onCopyClick() {
-  const text = transcriptText(app.transcript.lines);
+  const text = transcriptText(app.transcript.lines, app.transcript.speaker_names);
   try {
     if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
     else copyWithTextarea(text);
@@ -803,7 +820,7 @@ function downloadName(now) {
 }
 
 function onDownloadClick() {
-  const text = `${transcriptText(app.transcript.lines)}\n`;
+  const text = `${transcriptText(app.transcript.lines, app.transcript.speaker_names)}\n`;
   const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
   const link = document.createElement('a');
   link.href = url;

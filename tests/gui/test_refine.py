@@ -192,7 +192,7 @@ def test_kept_audio_is_private_and_beside_the_log(qtbot, make_window, audio_made
 def test_the_transcript_switches_persist_and_reach_the_stream_choices(qtbot, make_window, config_dir):
     main = make_window()
     checks = main.transcript_checks
-    assert [checks[name].isChecked() for name in checks] == [True, True, False]  # the defaults
+    assert [checks[name].isChecked() for name in checks] == [True, True, True, False]  # the defaults
     assert main._checked_choices().revise is True
     for check in checks.values():
         check.toggle()
@@ -202,6 +202,7 @@ def test_the_transcript_switches_persist_and_reach_the_stream_choices(qtbot, mak
     saved, warning = load_settings()
     assert warning is None
     assert (saved.revise_sentences, saved.refine_after_stop, saved.keep_session_audio) == (False, False, True)
+    assert saved.recognise_voices is False
     assert saved.stream_choices().revise is False
 
 

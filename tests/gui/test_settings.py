@@ -190,9 +190,11 @@ def test_stream_choices_carry_every_stream_option():
                         translator="argos", translate_live_text=False, revise_sentences=False)
     assert settings.stream_choices() == StreamChoices(
         language="de", policy="alignatt", diarization=DiarizationOptions(), target_language="fr",
-        translator="argos", translate_buffer=False, revise=False,
+        translator="argos", translate_buffer=False, revise=False, profiles=True,
     )
-    assert settings.stream_choices(diarization_available=False).diarization is None  # e.g. no PyTorch
+    assert dataclasses.replace(settings, recognise_voices=False).stream_choices().profiles is False
+    unavailable = settings.stream_choices(diarization_available=False)  # e.g. no speaker models
+    assert unavailable.diarization is None and unavailable.profiles is False
     assert Settings(language="auto").stream_choices() == StreamChoices()  # auto: detect, i.e. None
     assert Settings(language="auto").stream_choices().language is None
 
