@@ -106,7 +106,7 @@ def test_stop_refines_each_source_and_the_refined_transcript_replaces_the_live_o
     qtbot, make_window, audio_made, tmp_path
 ):
     main = make_window(source="both")
-    record = caption(qtbot, main, "your country", "selfish")
+    record = caption(qtbot, main, "you can do for your country", "selfish")  # JFK says "your country" twice
     assert main.refine_panel.isVisible() and main.refine_panel.label.text() == "Refining the transcript…"
     assert not main.model_combo.isEnabled()  # the engine is in use until refining ends
     qtbot.waitUntil(lambda: record.refined, timeout=60_000)
