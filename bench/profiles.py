@@ -35,6 +35,7 @@ import numpy as np
 
 from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.diarization import DiarizationSettings, load_models
+from app.core.diarization.outputs import unit_length
 from app.core.diarization.profiles import MatchSettings, VoiceProfile, names_for
 from app.core.diarization.streaming import StreamingDiarizer
 from bench.conversations import EVAL, Part, conversation, join, trimmed, voices
@@ -96,7 +97,7 @@ def enrol(models, name: str, recordings: list[np.ndarray]) -> VoiceProfile:
         if total >= ENROL_AUDIO_S:
             break
     heard = max(stream(models, np.concatenate(pieces)).voices(), key=lambda v: v.seconds)
-    return VoiceProfile(name, heard.vector / np.linalg.norm(heard.vector), heard.seconds, "")
+    return VoiceProfile(name, unit_length(heard.vector), heard.seconds, "")
 
 
 def call_voices() -> dict[str, list[np.ndarray]]:
@@ -180,7 +181,7 @@ def run(args: argparse.Namespace) -> dict:
             entry = speakers.get(voice.speaker)
             if entry is None:
                 continue
-            unit = voice.vector / np.linalg.norm(voice.vector)
+            unit = unit_length(voice.vector)
             sims = {p.name: round(float(p.vector @ unit), 3) for p in profiles}
             similarities.append({"session": index, "voice": entry.voice, "seconds": voice.seconds,
                                  "to": sims})
