@@ -103,14 +103,19 @@ def test_each_name_goes_to_the_most_similar_speaker_once_and_strangers_keep_thei
 # -- real voices ------------------------------------------------------------------------
 
 
+def remember_allison(models, store: ProfileStore) -> None:
+    """Remember Allison from one session of four of her prompts (not the ones the sessions use)."""
+    audio, _ = conversation([("allison", name) for name in ALLISON[2:6]], pause_s=0.4)
+    enrolled, _ = diarize(models, audio)
+    voice = max(enrolled.voices(), key=lambda v: v.seconds)
+    store.remember("Allison", voice.vector, voice.seconds)
+
+
 def test_a_remembered_voice_is_named_in_a_later_session_and_a_stranger_is_not(diarization_models, tmp_path):
     """Allison is remembered from one session (four of her prompts); a later session of other
     prompts of hers, taking turns with the LibriVox reader, names her and leaves the reader as he was."""
-    enrol_audio, _ = conversation([("allison", name) for name in ALLISON[2:6]], pause_s=0.4)
-    enrolled, _ = diarize(diarization_models, enrol_audio)
-    voice = max(enrolled.voices(), key=lambda v: v.seconds)
     store = ProfileStore(tmp_path / "voices.json")
-    store.remember("Allison", voice.vector, voice.seconds)
+    remember_allison(diarization_models, store)
 
     parts = [("allison", ALLISON[0]), ("reader", READER[0]), ("allison", ALLISON[1]), ("reader", READER[1])]
     audio, spans = conversation(parts)
@@ -125,10 +130,7 @@ def test_the_server_names_a_remembered_voice_when_a_client_asks(diarization_mode
     """Through a real socket with ?profiles=1: the updates carry Allison's name for her speaker
     (Sayline's speaker_names field), never the reader; without the switch they carry no names."""
     monkeypatch.setenv("SAYLINE_DATA_DIR", str(tmp_path))
-    enrol_audio, _ = conversation([("allison", name) for name in ALLISON[2:6]], pause_s=0.4)
-    enrolled, _ = diarize(diarization_models, enrol_audio)
-    voice = max(enrolled.voices(), key=lambda v: v.seconds)
-    ProfileStore().remember("Allison", voice.vector, voice.seconds)
+    remember_allison(diarization_models, ProfileStore())
     parts = [("allison", ALLISON[0]), ("reader", READER[0]), ("allison", ALLISON[1])]
     pcm = float_to_pcm16(conversation(parts)[0])
 
