@@ -31,7 +31,7 @@ from app.core.decoding import SAMPLE_RATE
 from app.core.diarization.backends import DiarizationModels
 from app.core.diarization.errors import DiarizationError
 from app.core.diarization.streaming import FrameTiming
-from app.core.diarization.turns import SpeakerTurn
+from app.core.diarization.turns import SpeakerTurn, speaker_talking_most
 
 
 @dataclass(frozen=True)
@@ -153,15 +153,10 @@ class TurnIndex:
 
         Offline every word has a speaker: there is no later window that could still name it.
         """
-        overlap: dict[int, float] = {}
         first = bisect.bisect_left(self._starts, start - self._longest)  # none before can reach start
-        for index in range(first, bisect.bisect_right(self._starts, end)):
-            turn = self.turns[index]
-            shared = min(end, turn.end) - max(start, turn.start)
-            if shared > 0:
-                overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
-        if overlap:
-            return max(overlap, key=overlap.__getitem__)
+        talking = speaker_talking_most(self.turns[first : bisect.bisect_right(self._starts, end)], start, end)
+        if talking is not None:
+            return talking
         nearest = min(self.turns, key=lambda t: max(t.start - end, start - t.end), default=None)
         return None if nearest is None else nearest.speaker
 

@@ -8,6 +8,7 @@ may be corrected afterwards.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -52,16 +53,10 @@ class TurnHistory:
 
     def speaker_for(self, start: float, end: float, slack_s: float) -> int | None:
         """The speaker talking most during [start, end]; else the nearest one within ``slack_s``."""
-        overlap: dict[int, float] = {}
         first = max(0, bisect.bisect_right(self._starts, start) - 1)
-        for turn in self._turns[first:]:
-            if turn.start > end:
-                break
-            shared = min(end, turn.end) - max(start, turn.start)
-            if shared > 0:
-                overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
-        if overlap:
-            return max(overlap, key=overlap.__getitem__)
+        talking = speaker_talking_most(self._turns[first:], start, end)
+        if talking is not None:
+            return talking
         nearest = min(self._turns, key=lambda t: max(t.start - end, start - t.end), default=None)
         if nearest is not None and max(nearest.start - end, start - nearest.end) <= slack_s:
             return nearest.speaker
@@ -82,6 +77,18 @@ class TurnHistory:
         if keep > 1:
             del self._turns[: keep - 1]
             del self._starts[: keep - 1]
+
+
+def speaker_talking_most(turns: Iterable[SpeakerTurn], start: float, end: float) -> int | None:
+    """Of ``turns`` (by start time), the speaker with the most time inside [start, end]; None if nobody."""
+    overlap: dict[int, float] = {}
+    for turn in turns:
+        if turn.start > end:
+            break
+        shared = min(end, turn.end) - max(start, turn.start)
+        if shared > 0:
+            overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
+    return max(overlap, key=overlap.__getitem__) if overlap else None
 
 
 def _split(turn: SpeakerTurn, spans: list[Span], new: int) -> list[SpeakerTurn]:
