@@ -28,6 +28,7 @@ from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.refine import refine_session
 from app.core.translation import BACKENDS as TRANSLATORS
 from app.core.translation import TranslationError, open_translator
+from app.models_cli import add_model_commands
 from app.paths import demo_sample
 from app.server.access import TOKEN_ENV, TokenError, is_loopback, read_token
 from app.server.limits import MIB, ServerLimits
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_translation_options(server)
     server.set_defaults(handler=run_serve)
     add_translation_commands(commands)
+    add_model_commands(commands)
     return parser
 
 

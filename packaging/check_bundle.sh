@@ -60,7 +60,8 @@ isolated() {
 archives=$(ls dist/*.tar.gz dist/*.deb 2>/dev/null | xargs -r du -h | tr '\t\n' ' ')
 say "bundle: $(du -sh dist/sayline | cut -f1) folder; $archives"
 
-missing=$(find dist/sayline -name '*.so*' -type f -exec ldd {} + 2>/dev/null \
+# LD_LIBRARY_PATH as the bootloader sets it: without it, the libraries the bundle carries count as missing.
+missing=$(LD_LIBRARY_PATH="$PWD/dist/sayline/_internal" find dist/sayline -name '*.so*' -type f -exec ldd {} + 2>/dev/null \
     | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
 say "system libraries not found on this machine: ${missing:-none}"
 

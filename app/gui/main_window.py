@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio import CaptureSource, InputDevice, SystemAudioUnavailable
+from app.core.calibration_run import load_last as last_calibration
 from app.core.choices import ChoiceError, StreamChoices
 from app.core.diarization import unavailable_reason as diarization_unavailable_reason
 from app.core.frontdata import FrontData
@@ -40,6 +41,7 @@ from app.gui.find_bar import FindBar
 from app.gui.keyword_alerts import AlertSound, KeywordAlerts
 from app.gui.keyword_editor import KeywordEditor
 from app.gui.level_meter import LevelMeter
+from app.gui.models_dialog import ModelsDialog, model_summary
 from app.gui.overlay import CaptionOverlay
 from app.gui.overlay_settings import OverlaySettingsDialog
 from app.gui.refine_panel import RefinePanel
@@ -48,6 +50,8 @@ from app.gui.settings import (
     OVERLAY_TRANSLATION,
     SOURCES,
     Settings,
+    model_labels,
+    model_name,
     parse_origins,
     policy_description,
     policy_labels,
@@ -70,7 +74,6 @@ log = logging.getLogger(__name__)
 LANGUAGES = {"auto": "Auto-detect", "en": "English", "de": "Deutsch", "fr": "Français", "es": "Español",
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ru": "Русский", "zh": "中文",
              "ja": "日本語"}
-MODELS = {"base": "base (multilingual)", "tiny.en": "tiny.en (English, fastest)"}
 MEETING_LABELS = ("You", "Others")
 ANNOUNCE_TAIL = 64  # rows looked at for lines to announce: no rescan of a long session per update
 LAN_TIP = (
@@ -196,7 +199,8 @@ class MainWindow(QMainWindow):
         self.language_combo = self._combo(LANGUAGES, self.settings.language, "language")
         controls.addWidget(buddy_label("&Language", self.language_combo))
         controls.addWidget(self.language_combo)
-        self.model_combo = self._combo(MODELS, self.settings.model, "model")
+        self.model_combo = self._combo({}, self.settings.model, "model")
+        self._fill_models()
         controls.addWidget(buddy_label("&Model", self.model_combo))
         controls.addWidget(self.model_combo)
         self.diarization_check = QCheckBox("Speakers", objectName="diarizationCheck")
@@ -290,12 +294,28 @@ class MainWindow(QMainWindow):
         self.refine_panel.cancel_requested.connect(lambda: self.bridge.cancel_refine(tuple(self._refining)))
         self.statusBar().addPermanentWidget(self.refine_panel)
         self.setCentralWidget(central)
+        self._build_model_status()
         self.resize(1000, 620)
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         self._shortcuts()
         self._build_menus()
         describe(self)  # accessible names and descriptions (app/gui/accessibility.py)
+
+    def _build_model_status(self) -> None:
+        """The loaded model, its device and number format; on a first run, the offer to calibrate.
+
+        Built after the central widget, so the offer comes last in the Tab order and never takes
+        the focus from Start when the window opens.
+        """
+        # Offered, not run: calibrating would hold the CPU just when the first captions are wanted.
+        self.calibrate_offer = QPushButton("Find the best model for this computer…")
+        self.calibrate_offer.setObjectName("calibrateOffer")
+        self.calibrate_offer.clicked.connect(self.calibrate_models)
+        self.calibrate_offer.setVisible(last_calibration() is None)
+        self.statusBar().addPermanentWidget(self.calibrate_offer)
+        self.model_label = QLabel(objectName="modelLabel")
+        self.statusBar().addPermanentWidget(self.model_label)
 
     def _build_server_row(self) -> QHBoxLayout:
         """The local server on a row of its own: a token-bearing address would not fit beside the rest."""
@@ -392,8 +412,57 @@ class MainWindow(QMainWindow):
         voices.setToolTip("The remembered voices: rename or forget them")
         voices.clicked.connect(self.show_voices)
         row.addWidget(voices)
+        models = QPushButton("Models…", objectName="modelsButton")  # here: the top row is full
+        models.setToolTip("Compare, download and remove speech models; find the best one for this computer")
+        models.clicked.connect(self.show_models)
+        row.addWidget(models)
         row.addStretch(1)
         return row
+
+    def show_models(self) -> ModelsDialog:
+        """Models…: one dialog, kept while the window lives so a download goes on behind it."""
+        dialog = self._models_dialog()
+        if dialog is None:
+            dialog = ModelsDialog(self.settings.model, self.settings.language, self._models_blocked, self)
+            dialog.model_chosen.connect(self._use_model)
+            dialog.models_changed.connect(self._fill_models)
+            dialog.calibrated.connect(lambda: self.calibrate_offer.setVisible(False))
+        dialog.language = self.settings.language  # calibration recommends for the captions' language
+        dialog.set_current(self.settings.model)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def calibrate_models(self) -> ModelsDialog:
+        """Time the installed models here (the first-run offer); the Models dialog shows the result."""
+        dialog = self.show_models()
+        dialog.calibrate()
+        return dialog
+
+    def _models_dialog(self) -> ModelsDialog | None:
+        return self.findChild(ModelsDialog)
+
+    def _models_blocked(self) -> str | None:
+        """Why the model cannot be switched or models timed now: both need the engine at rest."""
+        if self._captioning or self._refining:
+            return "Stop captioning and wait for refining to end before switching or timing models."
+        if not self._model_ready:
+            return "Wait for the current model to finish loading."
+        return None
+
+    def _use_model(self, name: str) -> None:
+        """The dialog's Use this model: as if chosen in the Model box, which reloads the engine."""
+        self._fill_models()
+        self.model_combo.setCurrentIndex(self.model_combo.findData(name))
+
+    def _fill_models(self) -> None:
+        """The Model box: the bundled and downloaded models, and the chosen one, selected."""
+        with QSignalBlocker(self.model_combo):
+            self.model_combo.clear()
+            for key, label in model_labels(self.settings.model).items():
+                self.model_combo.addItem(label, key)
+            self.model_combo.setCurrentIndex(self.model_combo.findData(self.settings.model))
 
     def show_voices(self) -> VoicesDialog:
         dialog = VoicesDialog(parent=self)
@@ -572,6 +641,7 @@ class MainWindow(QMainWindow):
         self._model_ready = False
         self.start_button.setEnabled(False)
         self.statusBar().showMessage(f"Loading the {self.settings.model} model…")
+        self.model_label.setText(f"{model_name(self.settings.model)} · loading…")
         self.bridge.load_model(self.settings.model)
 
     def _model_progress(self, done: int, total: int) -> None:
@@ -582,6 +652,9 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, name: str, notice: str) -> None:
         self._model_ready = True
+        engine = self.bridge.host.engine  # set before the load's signal was queued, read-only since
+        if engine is not None:
+            self.model_label.setText(model_summary(name, engine.device, engine.compute_type))
         self.progress.setVisible(False)
         self.start_button.setEnabled(True)
         ready = f"Ready: {name} model loaded. Press Start (Ctrl+Return)."
@@ -722,6 +795,8 @@ class MainWindow(QMainWindow):
 
     def _on_engine_error(self, message: str) -> None:
         self.start_button.setEnabled(self._model_ready)
+        if not self._model_ready:  # the load failed
+            self.model_label.setText(f"{model_name(self.settings.model)} · not loaded")
         self.show_error(message)
 
     # -- refining -------------------------------------------------------------------------
@@ -1005,6 +1080,8 @@ class MainWindow(QMainWindow):
             self._sync_device_choice()
         if name == "model" and self._model_ready:
             self._load_model()  # the language is a stream choice: it takes effect at the next start
+        if name == "model" and (dialog := self._models_dialog()) is not None:
+            dialog.set_current(value)
         self._pass_choices_to_server()
         if name in ("target_language", "overlay_translation"):
             self.overlay.apply_settings(self.settings)
@@ -1075,6 +1152,8 @@ class MainWindow(QMainWindow):
         geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings = replace(self.settings, window_geometry=geometry)
         self._save_settings()
+        if (dialog := self._models_dialog()) is not None:
+            dialog.shutdown()  # a download's thread ends with its partial file kept
         self.bridge.shutdown()
         QGuiApplication.processEvents()  # deliver the final updates queued during shutdown
         if self.record is not None:

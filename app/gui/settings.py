@@ -28,6 +28,8 @@ import platformdirs
 from app.core.choices import StreamChoices
 from app.core.diarization import DiarizationOptions
 from app.core.languages import AUTO
+from app.core.model_catalog import CATALOG
+from app.core.model_download import installed_models
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation.base import BACKENDS
 from app.private_files import private_dir
@@ -407,6 +409,30 @@ def policy_labels() -> dict[str, str]:
         DEFAULT_POLICY: f"{_policy_label(DEFAULT_POLICY)} (default)",
         **{name: _policy_label(name) for name in others},
     }
+
+
+def model_labels(current: str) -> dict[str, str]:
+    """The models the window's Model box offers, labelled: the bundled ones, the downloaded ones, ``current``.
+
+    Read from the catalogue and the data dir, so a model downloaded in the Models dialog joins the
+    box with no GUI edit. ``current`` is listed even when it is a folder path or was removed, so
+    the box always shows the model actually chosen.
+    """
+    installed = set(installed_models())  # the bundled ones among them
+    labels = {
+        model.name: f"{model.name} ({'English' if model.english_only else 'multilingual'})"
+        for model in CATALOG
+        if model.name in installed
+    }
+    if current not in labels:
+        shown = model_name(current)
+        labels[current] = current if shown == current else f"{shown} (folder)"
+    return labels
+
+
+def model_name(setting: str) -> str:
+    """A model setting as a person reads it: a catalogue name as it is, a folder by its own name."""
+    return re.split(r"[\\/]", setting.rstrip("\\/"))[-1] or setting
 
 
 def _policy_label(name: str) -> str:

@@ -1,6 +1,7 @@
-; Inno Setup script: dist\sayline\ (from packaging\build.py) -> dist\Sayline-Setup.exe.
+; Inno Setup script: dist\sayline\ (from packaging\build.py) -> dist\Sayline-VERSION-windows-x64-setup.exe.
 ;   iscc /DAppVersion=0.1.0 packaging\windows\sayline.iss     (build.py runs this when iscc is on PATH)
-; Not built in CI (it needs Windows); see packaging\README.md.
+; Built, installed silently (/CURRENTUSER), self-tested and uninstalled by .github/workflows/release.yml
+; on a hosted Windows runner; never built on the Linux machine this project develops on.
 
 #ifndef AppVersion
   #define AppVersion "0.1.0"
@@ -15,6 +16,7 @@ AppName=Sayline
 AppVersion={#AppVersion}
 AppPublisher=Sayline
 AppComments=Live, offline captions of your microphone and what the computer plays.
+; Per-user mode (the default, below) turns {autopf} into {userpf}: %LOCALAPPDATA%\Programs\Sayline.
 DefaultDirName={autopf}\Sayline
 DisableProgramGroupPage=yes
 ; Per-user install by default (no admin prompt); the user may choose all users instead.
@@ -23,7 +25,7 @@ PrivilegesRequiredOverridesAllowed=dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 OutputDir={#Root}\dist
-OutputBaseFilename=Sayline-Setup
+OutputBaseFilename=Sayline-{#AppVersion}-windows-x64-setup
 UninstallDisplayIcon={app}\sayline.exe
 Compression=lzma2/max
 SolidCompression=yes

@@ -1,0 +1,83 @@
+"""``sayline models …``: list, download and remove speech models from a terminal.
+
+What the desktop app's Models… dialog does, for a headless machine. Only ``download`` uses the
+network, and only for the model it names; ``list`` reads the catalogue and the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from app.core.model_catalog import CATALOG, CatalogModel, find_model, format_size
+from app.core.model_download import download_model, installed_models, models_dir, remove_model
+from app.core.models import resolve_model
+
+
+def _speed(model: CatalogModel) -> str:
+    return f"{1 / model.relative_cost:.2g}x"
+
+
+def _state(model: CatalogModel, installed: set[str]) -> str:
+    if model.bundled:
+        return "bundled"
+    return "installed" if model.name in installed else "available"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    installed = set(installed_models())
+    rows = [("name", "size", "languages", "speed", "state")] + [
+        (m.name, format_size(m.size_bytes), "English" if m.english_only else "multilingual", _speed(m),
+         _state(m, installed))
+        for m in CATALOG
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(f"\nSpeed is an estimate relative to base (2x: twice as fast). Downloads go to {models_dir()}.")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from app.cli import _progress_printer  # here: app.cli imports this module
+
+    model = find_model(args.name)
+    try:
+        folder = download_model(model.name, progress=_progress_printer(f"Downloading {model.name}"))
+    except KeyboardInterrupt:
+        print(
+            f"\nStopped; run `sayline models download {model.name}` again to resume where it stopped.",
+            file=sys.stderr,
+        )
+        return 130
+    print(f"The {model.name} model {'ships with Sayline and ' if model.bundled else ''}is ready in {folder}.")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    remove_model(args.name)
+    print(f"Removed the {args.name} model.")
+    return 0
+
+
+def run_path(args: argparse.Namespace) -> int:
+    print(resolve_model(find_model(args.name).name) if args.name else models_dir())
+    return 0
+
+
+def add_model_commands(commands: Any) -> None:
+    parser = commands.add_parser("models", help="list, download or remove speech models")
+    actions = parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="the catalogue and what is on this machine (no network)").set_defaults(
+        handler=run_list
+    )
+    download = actions.add_parser("download", help="download a model (uses the network; resumes)")
+    download.add_argument("name", help="a name from `sayline models list`")
+    download.set_defaults(handler=run_download)
+    remove = actions.add_parser("remove", help="delete a downloaded model (or a partial download)")
+    remove.add_argument("name")
+    remove.set_defaults(handler=run_remove)
+    path = actions.add_parser("path", help="where models are kept, or where one model is")
+    path.add_argument("name", nargs="?")
+    path.set_defaults(handler=run_path)
