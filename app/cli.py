@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add_model_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--model", default=DEFAULT_MODEL,
-            help="base (default, multilingual), tiny.en, or a faster-whisper model folder",
+            help="base (default, multilingual), tiny.en, a downloaded model (sayline models list), "
+            "or a model folder",
         )
         sub.add_argument("--language", default="auto", help="spoken language code, or auto (default)")
         sub.add_argument(
@@ -266,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     selftest = commands.add_parser(
         "selftest", help="transcribe the bundled speech sample offline; exit 0 only if the words are right"
     )
-    selftest.add_argument("--model", default=DEFAULT_MODEL, help="base (default), tiny.en, or a model folder")
+    selftest.add_argument(
+        "--model", default=DEFAULT_MODEL, help="base (default), tiny.en, a downloaded model or a model folder"
+    )
     selftest.set_defaults(handler=run_selftest_command)
 
     transcribe = commands.add_parser("transcribe", help="stream an audio or video file through the engine")

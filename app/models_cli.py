@@ -1,4 +1,4 @@
-"""``sayline models …``: list, download and remove speech models from a terminal.
+"""``sayline models …``: list, download, remove and calibrate speech models from a terminal.
 
 What the desktop app's Models… dialog does, for a headless machine. Only ``download`` uses the
 network, and only for the model it names; ``list`` reads the catalogue and the disk.
@@ -10,9 +10,10 @@ import argparse
 import sys
 from typing import Any
 
-from app.core.model_catalog import CATALOG, CatalogModel, find_model, format_size
+from app.core.model_catalog import CATALOG, CatalogModel, find_model
 from app.core.model_download import download_model, installed_models, models_dir, remove_model
 from app.core.models import resolve_model
+from app.core.sizes import format_size
 
 
 def _speed(model: CatalogModel) -> str:
@@ -61,6 +62,24 @@ def run_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_calibrate(args: argparse.Namespace) -> int:
+    """Measure the installed models here and say which keeps live captions in time, and why."""
+    from app.core.calibration_run import calibrate  # loads faster-whisper: only when asked
+
+    last = [""]
+
+    def report(_fraction: float, message: str) -> None:
+        if message != last[0]:
+            last[0] = message
+            print(message, file=sys.stderr, flush=True)
+
+    _measurement, choice = calibrate(args.language, progress=report)
+    for verdict in choice.verdicts:
+        print(verdict.why)
+    print(f"\n{choice.summary}")
+    return 0
+
+
 def run_path(args: argparse.Namespace) -> int:
     print(resolve_model(find_model(args.name).name) if args.name else models_dir())
     return 0
@@ -78,6 +97,11 @@ def add_model_commands(commands: Any) -> None:
     remove = actions.add_parser("remove", help="delete a downloaded model (or a partial download)")
     remove.add_argument("name")
     remove.set_defaults(handler=run_remove)
+    calibrate = actions.add_parser(
+        "calibrate", help="time the installed models on this machine and recommend one (seconds each)"
+    )
+    calibrate.add_argument("--language", default=None, help="the language you caption (default: any)")
+    calibrate.set_defaults(handler=run_calibrate)
     path = actions.add_parser("path", help="where models are kept, or where one model is")
     path.add_argument("name", nargs="?")
     path.set_defaults(handler=run_path)

@@ -108,7 +108,7 @@ def test_an_estimate_with_room_to_spare_is_recommended_for_download():
     assert (choice.pick, choice.download) == ("large-v3-turbo", True)
     turbo = verdict(choice, "large-v3-turbo")
     assert turbo.timing.estimated_from == "base" and turbo.timing.decode_s == pytest.approx(0.18)
-    assert turbo.why.endswith("fast enough with room to spare (not installed).")
+    assert turbo.why.endswith("fast enough with room to spare; download it to measure it.")
     assert choice.summary == (
         "Download large-v3-turbo: it should keep captions within 2 s of speech on this GPU, and it is "
         "more accurate than base, the best installed one that does."

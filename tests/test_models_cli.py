@@ -95,3 +95,20 @@ def test_failures_are_one_sentence_and_exit_1(data_dir, monkeypatch, capsys, arg
     assert main(["models", *argv]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"sayline: error: {sentence}") and err.count("\n") == 1
+
+
+def test_calibrate_times_the_installed_models_and_says_why(data_dir, monkeypatch, capsys):
+    """A real measurement of tiny.en alone (base left out to keep it to seconds), kept for the dialog."""
+    from app.core import calibration_run
+
+    monkeypatch.setattr(calibration_run, "installed_candidates", lambda: [find_model("tiny.en")])
+    assert main(["models", "calibrate", "--language", "en"]) == 0
+    captured = capsys.readouterr()
+    assert "Timing tiny.en (1 of 1)…" in captured.err
+    lines = captured.out.strip().splitlines()
+    measured = "real time on live-sized buffers here"
+    assert any(line.startswith("tiny.en: ") and measured in line for line in lines)
+    assert any(line.startswith("small: about ") and "estimated from tiny.en" in line for line in lines)
+    assert lines[-1].endswith(".") and "tiny.en" in lines[-1]  # the summary names the pick or the lag
+    saved = calibration_run.load_last()
+    assert saved is not None and [t.model for t in saved.timings] == ["tiny.en"]

@@ -223,7 +223,7 @@ def _verdict(
         return Verdict(name, timing, delay, True, fits, installed, why)
     fits = caption_delay_s(timing.decode_s * ESTIMATE_MARGIN, timing.device) <= target_s
     if fits:
-        verdict = "fast enough with room to spare" + ("" if installed else " (not installed)")
+        verdict = "fast enough with room to spare" + ("" if installed else "; download it to measure it")
     elif delay <= target_s:
         verdict = f"too close to the limit to recommend without measuring it ({needs})"
     else:

@@ -158,11 +158,3 @@ def find_model(name: str, catalog: Sequence[CatalogModel] = CATALOG) -> CatalogM
             return model
     known = ", ".join(model.name for model in catalog)
     raise ModelError(f"No downloadable model is called {name!r}; the catalogue has: {known}.")
-
-
-def format_size(size: int) -> str:
-    """A byte count as a person reads it: "1.42 GiB", "74.5 MiB"."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} bytes"

@@ -19,8 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.hub_fetch import DownloadCancelled, DownloadError, Remote, describe, fetch, matches
-from app.core.model_catalog import CATALOG, CatalogFile, CatalogModel, find_model, format_size
+from app.core.model_catalog import CATALOG, CatalogFile, CatalogModel, find_model
 from app.core.models import ModelError, Progress, data_dir, resolve_model
+from app.core.sizes import format_size
 from app.private_files import private_dir
 
 __all__ = [

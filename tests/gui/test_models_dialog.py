@@ -19,6 +19,7 @@ from app.core.calibration_run import CalibrationCancelled, Measurement, choose_f
 from app.core.model_catalog import find_model
 from app.core.model_download import HUB_ENV, installed_models, model_dir, models_dir
 from app.core.models import resolve_model
+from app.core.sizes import format_size
 from app.gui import models_dialog
 from app.gui.models_dialog import COLUMNS, NOT_CALIBRATED, ModelsDialog, model_summary
 from tests.gui.test_accessibility import unnamed_controls
@@ -114,7 +115,7 @@ def test_download_shows_progress_and_ends_installed(qtbot, hub, dialog):
         assert dialog.progress.isVisible() and dialog.cancel_button.isEnabled()
         assert cell(dialog, "small", "State").startswith("downloading")
     total = sum(len(data) for data in tiny_en_files().values())
-    assert seen[-1] == (1.0, f"{models_dialog.format_size(total)} of {models_dialog.format_size(total)}")
+    assert seen[-1] == (1.0, f"{format_size(total)} of {format_size(total)}")
     assert "small" in installed_models() and cell(dialog, "small", "State") == "installed"
     assert dialog.status.text() == "small is installed; Use this model switches to it."
     assert not dialog.progress.isVisible()

@@ -30,6 +30,7 @@ from email.message import Message
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from app.core.sizes import format_size
 from app.core.translation.argos import (
     InstalledPair,
     argos_package_module,
@@ -125,20 +126,13 @@ def _check_sizes(entries: list[zipfile.ZipInfo], label: str, archive_bytes: int)
     total = sum(info.file_size for info in entries)
     if total > _MAX_UNPACKED_BYTES:
         raise TranslationError(
-            f"{label} is too large: it unpacks to {_size(total)} (the limit is {_size(_MAX_UNPACKED_BYTES)})."
+            f"{label} is too large: it unpacks to {format_size(total)} "
+            f"(the limit is {format_size(_MAX_UNPACKED_BYTES)})."
         )
     if total > _RATIO_FLOOR and total > _MAX_RATIO * max(archive_bytes, 1):
         raise TranslationError(
             f"{label} is not a valid language pair: it unpacks to {total // max(archive_bytes, 1)}x its size."
         )
-
-
-def _size(size: int) -> str:
-    """A byte count as a person reads it: "1 GiB", "118 MiB", "64 KiB"."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} bytes"
 
 
 def _extract(archive: zipfile.ZipFile, staging: Path, label: str) -> None:
@@ -167,7 +161,7 @@ def _copy_capped(source: IO[bytes], out: IO[bytes], budget: int, label: str) -> 
         written += len(block)
         if written > budget:
             raise TranslationError(
-                f"{label} is too large: it unpacks to more than {_size(_MAX_UNPACKED_BYTES)}."
+                f"{label} is too large: it unpacks to more than {format_size(_MAX_UNPACKED_BYTES)}."
             )
         out.write(block)
     return written
@@ -328,7 +322,7 @@ def _read_index(response: IO[bytes]) -> bytes:
     while block := response.read(_BLOCK):
         data += block
         if len(data) > _MAX_INDEX_BYTES:
-            raise ValueError(f"it is larger than {_size(_MAX_INDEX_BYTES)}")
+            raise ValueError(f"it is larger than {format_size(_MAX_INDEX_BYTES)}")
     return bytes(data)
 
 
@@ -394,12 +388,13 @@ def _fetch(url: str, file: Path, progress: Progress | None, sha256: str = "") ->
     with _opener().open(url, timeout=_TIMEOUT_S) as response, file.open("wb") as out:
         total = _content_length(response.headers.get("Content-Length"))
         if total > _MAX_DOWNLOAD_BYTES:
-            raise _UnsafeDownload(f"it is {_size(total)}, over the {_size(_MAX_DOWNLOAD_BYTES)} limit")
+            limit = format_size(_MAX_DOWNLOAD_BYTES)
+            raise _UnsafeDownload(f"it is {format_size(total)}, over the {limit} limit")
         done = 0
         while block := response.read(_BLOCK):
             done += len(block)
             if done > _MAX_DOWNLOAD_BYTES:  # no Content-Length, or one that lied
-                raise _UnsafeDownload(f"it is over the {_size(_MAX_DOWNLOAD_BYTES)} limit")
+                raise _UnsafeDownload(f"it is over the {format_size(_MAX_DOWNLOAD_BYTES)} limit")
             out.write(block)
             digest.update(block)
             if progress:
