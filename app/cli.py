@@ -324,7 +324,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tolerate_narrow_encodings() -> None:
+    """Unencodable characters print as "?" instead of raising.
+
+    Windows writes redirected or piped output in its ANSI code page (cp1252), which has no
+    "…", "→" or "≈"; the first progress line of ``sayline … > log.txt`` would end the run.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerate_narrow_encodings()
     # `sayline --selftest` is the form installers and packagers expect; it names the subcommand.
     argv = ["selftest" if arg == "--selftest" else arg for arg in (sys.argv[1:] if argv is None else argv)]
     parser = build_parser()

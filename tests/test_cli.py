@@ -1,5 +1,6 @@
 """The command line as a user runs it: a real process, real files, real exit codes."""
 
+import io
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from app import __version__
+from app.cli import main
 from tests.conftest import ROOT, clip, eval_dir
 from tests.test_decoding import encode, write_wav
 
@@ -207,3 +209,13 @@ def test_serve_refuses_a_bad_token_file_or_limit_before_loading_anything(args, m
     assert done.returncode == 1
     assert message in done.stderr and "Traceback" not in done.stderr
     assert "Loading" not in done.stderr
+
+
+def test_a_narrow_output_encoding_prints_question_marks_instead_of_failing(monkeypatch):
+    """Windows pipes and files use cp1252, which has no Cyrillic (nor "…"): the sentence still prints."""
+    raw = io.BytesIO()
+    narrow = io.TextIOWrapper(raw, encoding="cp1252")
+    monkeypatch.setattr(sys, "stderr", narrow)
+    assert main(["selftest", "--model", "/no/such/модель"]) == 1
+    narrow.flush()
+    assert "sayline: error: No model called '/no/such/??????'" in raw.getvalue().decode("cp1252")
