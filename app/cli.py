@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from app import __version__
-from app.console import LivePrinter
+from app.console import LivePrinter, progress_printer
 from app.core.choices import ChoiceError, StreamChoices
 from app.core.decoding import SAMPLE_RATE, AudioDecodeError, decode_file
 from app.core.diarization import BACKENDS as DIARIZATION_BACKENDS
@@ -23,7 +23,8 @@ from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.feed import stream_samples
 from app.core.frontdata import STATUS_ERROR, FrontData
 from app.core.languages import LanguageError, validate_language
-from app.core.models import DEFAULT_MODEL, ModelError
+from app.core.model_errors import ModelError
+from app.core.models import DEFAULT_MODEL
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.refine import refine_session
 from app.core.translation import BACKENDS as TRANSLATORS
@@ -41,23 +42,11 @@ class CliError(Exception):
     """A failure to report as one sentence with a non-zero exit."""
 
 
-def _progress_printer(label: str):
-    last = [-1]
-
-    def report(done: float, total: float) -> None:
-        percent = int(100 * done / total) // 10 * 10 if total else 100  # every 10%, even past jumps
-        if percent != last[0]:
-            last[0] = percent
-            print(f"{label}: {percent}%", file=sys.stderr, flush=True)
-
-    return report
-
-
 def load_engine(model: str, choices: StreamChoices) -> TranscriptionEngine:
     """The model, once ``choices`` are known to be usable; an English-only model refuses others."""
     print(f"Loading the {model} speech model…", file=sys.stderr, flush=True)
     config = EngineConfig(model=model)
-    engine = TranscriptionEngine(config, progress=_progress_printer("Preparing the model (first run only)"))
+    engine = TranscriptionEngine(config, progress=progress_printer("Preparing the model (first run only)"))
     if engine.notice:
         print(engine.notice, file=sys.stderr, flush=True)
     try:
@@ -121,7 +110,7 @@ async def transcribe_file(
     final = await stream_through(engine, samples, args.realtime, printer, choices)
     if args.no_refine:
         return final
-    return await refine_session(engine, samples, choices, on_progress=_progress_printer("Refining"))
+    return await refine_session(engine, samples, choices, on_progress=progress_printer("Refining"))
 
 
 def run_transcribe(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
-"""Printing a stream's captions to a terminal as they commit."""
+"""Printing to a terminal: a stream's captions as they commit, and long work's progress."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from app.core.frontdata import FrontData, Line, format_time
@@ -11,6 +12,19 @@ from app.transcript.export import speaker_label
 _GREY = "\033[90m"
 _RESET = "\033[0m"
 _CLEAR_LINE = "\r\033[K"
+
+
+def progress_printer(label: str) -> Callable[[float, float], None]:
+    """A (done, total) callback printing "label: 40%" to stderr every 10 %, so a log stays short."""
+    last = [-1]
+
+    def report(done: float, total: float) -> None:
+        percent = int(100 * done / total) // 10 * 10 if total else 100  # every 10%, even past jumps
+        if percent != last[0]:
+            last[0] = percent
+            print(f"{label}: {percent}%", file=sys.stderr, flush=True)
+
+    return report
 
 
 def describe(line: Line, speakers: bool = False) -> str:

@@ -26,7 +26,7 @@ from app.audio import (
 from app.core.choices import StreamChoices
 from app.core.diarization.profiles import ProfileError, ProfileStore, VoiceProfile
 from app.core.engine import EngineConfig, TranscriptionEngine
-from app.core.models import Progress
+from app.core.model_errors import Progress
 from app.core.translation.argos_install import (
     AvailablePair,
     InstalledPair,

@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Any
 
+from app.console import progress_printer
 from app.core.model_catalog import CATALOG, CatalogModel, find_model
 from app.core.model_download import download_model, installed_models, models_dir, remove_model
 from app.core.models import resolve_model
@@ -41,11 +42,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from app.cli import _progress_printer  # here: app.cli imports this module
-
     model = find_model(args.name)
     try:
-        folder = download_model(model.name, progress=_progress_printer(f"Downloading {model.name}"))
+        folder = download_model(model.name, progress=progress_printer(f"Downloading {model.name}"))
     except KeyboardInterrupt:
         print(
             f"\nStopped; run `sayline models download {model.name}` again to resume where it stopped.",

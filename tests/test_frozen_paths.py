@@ -9,8 +9,8 @@ import os
 import sys
 
 from app.core.engine import EngineConfig, TranscriptionEngine
-from app.core.models import data_dir, resolve_model
-from app.paths import bundled_models_dir, demo_sample, frozen_root, resources_dir
+from app.core.models import resolve_model
+from app.paths import bundled_models_dir, data_dir, demo_sample, frozen_root, resources_dir
 
 
 def test_from_a_checkout_resources_sit_beside_the_app_package():

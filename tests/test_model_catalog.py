@@ -11,7 +11,8 @@ from faster_whisper.utils import _MODELS as FASTER_WHISPER_REPOS
 
 from app.core.model_catalog import CATALOG, find_model
 from app.core.model_download import model_dir
-from app.core.models import ModelError, resolve_model
+from app.core.model_errors import ModelError
+from app.core.models import resolve_model
 
 NAMES = [
     "tiny", "tiny.en", "base", "base.en", "distil-small.en", "small", "small.en", "medium", "medium.en",

@@ -26,7 +26,8 @@ from app.core.model_download import (
     models_dir,
     remove_model,
 )
-from app.core.models import ModelError, resolve_model
+from app.core.model_errors import ModelError
+from app.core.models import resolve_model
 from app.private_files import open_private
 from tests.hub import FakeHub, closed_port_url, tiny_en_files
 

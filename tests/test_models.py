@@ -4,7 +4,9 @@ import pytest
 
 from app.core.choices import StreamChoices
 from app.core.engine import EngineConfig, TranscriptionEngine
-from app.core.models import ModelError, data_dir, resolve_model
+from app.core.model_errors import ModelError
+from app.core.models import resolve_model
+from app.paths import data_dir
 from tests.conftest import clip
 
 

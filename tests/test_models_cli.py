@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from app import models_cli
 from app.cli import main
 from app.core.model_catalog import find_model
 from app.core.model_download import HUB_ENV, model_dir, models_dir
@@ -61,8 +61,7 @@ def test_download_path_and_remove(hub, capsys):
 
 
 def test_ctrl_c_stops_a_download_that_then_resumes(hub, capsys, monkeypatch):
-    printer = cli._progress_printer
-
+    printer = models_cli.progress_printer
     def interrupted_past_20_mb(label: str):
         def report(done: float, total: float) -> None:
             if done > 20_000_000:
@@ -70,12 +69,12 @@ def test_ctrl_c_stops_a_download_that_then_resumes(hub, capsys, monkeypatch):
 
         return report
 
-    monkeypatch.setattr(cli, "_progress_printer", interrupted_past_20_mb)
+    monkeypatch.setattr(models_cli, "progress_printer", interrupted_past_20_mb)
     assert main(["models", "download", "small"]) == 130
     assert "again to resume where it stopped" in capsys.readouterr().err
     assert not model_dir("small").exists()
 
-    monkeypatch.setattr(cli, "_progress_printer", printer)
+    monkeypatch.setattr(models_cli, "progress_printer", printer)
     hub.requests.clear()
     assert main(["models", "download", "small"]) == 0
     assert hub.gets("model.bin")[0].range.startswith("bytes=2")

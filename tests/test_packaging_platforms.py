@@ -21,8 +21,7 @@ import platformdirs.windows
 import pytest
 import yaml
 
-from app import __version__
-from app.core import models
+from app import __version__, paths
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = ROOT / "packaging"
@@ -39,7 +38,7 @@ def test_on_windows_the_data_dir_is_under_localappdata(monkeypatch):
     monkeypatch.setattr(platformdirs.windows, "get_win_folder", folders.__getitem__)
     monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.windows.Windows)
     monkeypatch.delenv("SAYLINE_DATA_DIR", raising=False)
-    assert PureWindowsPath(str(models.data_dir())) == PureWindowsPath(LOCAL, "Sayline", "Sayline")
+    assert PureWindowsPath(str(paths.data_dir())) == PureWindowsPath(LOCAL, "Sayline", "Sayline")
 
 
 def test_the_windows_installer_is_per_user_without_admin():

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from app import private_files
-from app.core import models
-from app.core.models import data_dir, resolve_model
+from app.core import bundled_models
+from app.core.models import resolve_model
+from app.paths import data_dir
 from app.private_files import copy_private, open_private, private_dir
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX; Windows uses ACLs")
@@ -94,10 +95,10 @@ def test_the_joined_base_model_is_private(tmp_path, monkeypatch):
         data = tmp_path / f"part{part}" / "data"
         data.mkdir(parents=True)
         (data / f"model.bin.part{part}").write_bytes(bytes([part]) * 1000)
-    for name in models.MODEL_FILES:
+    for name in bundled_models.MODEL_FILES:
         (tmp_path / "part1" / "data" / name).write_text("{}")
-    monkeypatch.setattr(models, "_package_dir", lambda package, hint: tmp_path / f"part{package[-1]}")
-    monkeypatch.setattr(models, "bundled_models_dir", lambda: None)
+    monkeypatch.setattr(bundled_models, "_package_dir", lambda package, hint: tmp_path / f"part{package[-1]}")
+    monkeypatch.setattr(bundled_models, "bundled_models_dir", lambda: None)
     home = tmp_path / "data"
     home.mkdir(mode=0o755)
     monkeypatch.setenv("SAYLINE_DATA_DIR", str(home))
@@ -108,5 +109,5 @@ def test_the_joined_base_model_is_private(tmp_path, monkeypatch):
     assert (folder / "model.bin").stat().st_size == 2000
     assert [mode(p) for p in (home, home / "models", folder)] == [0o700] * 3
     assert {p.name: mode(p) for p in folder.iterdir()} == {
-        name: 0o600 for name in ("model.bin", *models.MODEL_FILES)
+        name: 0o600 for name in ("model.bin", *bundled_models.MODEL_FILES)
     }

@@ -32,8 +32,7 @@ from app.core.decoding import SAMPLE_RATE, decode_file
 from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.model_catalog import CATALOG
 from app.core.model_download import installed_models
-from app.core.models import data_dir
-from app.paths import demo_sample
+from app.paths import data_dir, demo_sample
 from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)

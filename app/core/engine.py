@@ -21,7 +21,8 @@ import numpy as np
 from app.core.decoding import SAMPLE_RATE
 from app.core.hallucination import DecodedSegment
 from app.core.languages import validate_language
-from app.core.models import DEFAULT_MODEL, ModelError, Progress, resolve_model
+from app.core.model_errors import ModelError, Progress
+from app.core.models import DEFAULT_MODEL, resolve_model
 from app.core.vad import SileroVad, VadStream
 from app.core.words import TimedWord
 

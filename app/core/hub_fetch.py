@@ -35,7 +35,7 @@ from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 from app import __version__
-from app.core.models import ModelError
+from app.core.model_errors import ModelError
 from app.private_files import open_private
 
 log = logging.getLogger(__name__)

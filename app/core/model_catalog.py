@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.models import ModelError
+from app.core.model_errors import ModelError
 
 
 @dataclass(frozen=True)

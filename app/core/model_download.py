@@ -18,10 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from app.core.bundled_models import bundled_model
 from app.core.hub_fetch import DownloadCancelled, DownloadError, Remote, describe, fetch, matches
 from app.core.model_catalog import CATALOG, CatalogFile, CatalogModel, find_model
-from app.core.models import ModelError, Progress, data_dir, resolve_model
+from app.core.model_errors import ModelError, Progress
 from app.core.sizes import format_size
+from app.paths import data_dir
 from app.private_files import private_dir
 
 __all__ = [
@@ -95,7 +97,7 @@ def download_model(
     """
     model = find_model(name, catalog)
     if model.bundled:
-        return resolve_model(model.name, progress)
+        return bundled_model(model.name, progress)
     target = model_dir(model.name)
     if _complete(target, model):
         return target

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app import __version__
-from app.core.models import data_dir
-from app.paths import frozen_root
+from app.paths import data_dir, frozen_root
 from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.models import ModelError
+from app.core.model_errors import ModelError
 
 log = logging.getLogger(__name__)
 

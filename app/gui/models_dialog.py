@@ -38,7 +38,7 @@ from app.core.calibration import Choice, Verdict
 from app.core.calibration_run import CalibrationCancelled, Measurement, calibrate, choose_from, load_last
 from app.core.model_catalog import CATALOG, CatalogModel
 from app.core.model_download import DownloadCancelled, download_model, installed_models, remove_model
-from app.core.models import ModelError
+from app.core.model_errors import ModelError
 from app.core.sizes import format_size
 from app.gui.accessibility import describe
 from app.gui.model_worker import ModelWorker, Report

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.core.frontdata import FrontData, Line
-from app.core.models import data_dir
+from app.paths import data_dir
 from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)

