@@ -56,6 +56,7 @@ class FakeHub:
         self.cut_after: dict[str, int] = {}  # file → every response of it stops after this many bytes
         self.corrupt: set[str] = set()  # files served with one byte changed
         self.status: dict[str, int] = {}  # files answered with this HTTP error instead
+        self.extra: dict[str, int] = {}  # file → bytes of junk sent after it (a runaway server)
         self.hide_checksums = False  # no ETag or X-Linked-Etag: nothing to check a file against
         self.moved: dict[str, str] = {}  # repository renamed: old id → new id (a relative redirect)
         self.lfs = {"model.bin"}
@@ -158,6 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         if file in self.hub.corrupt:
             middle = len(data) // 2
             data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
+        data += b"\0" * self.hub.extra.get(file, 0)
         start = 0
         wanted = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
         if wanted:

@@ -95,6 +95,18 @@ def test_a_cut_connection_is_resumed_with_a_range(hub):
     assert sha256(folder / "model.bin") == MODEL_BIN_SHA256
 
 
+def test_a_server_that_sends_past_the_end_of_a_file_is_cut_off_there(hub):
+    """A runaway mirror cannot fill the disk: writing stops at the size the hub gave for the file."""
+    hub.extra["model.bin"] = 50_000_000
+    calls: list[int] = []
+
+    folder = download_model("small", progress=lambda done, total: calls.append(done))
+
+    assert (folder / "model.bin").stat().st_size == len(tiny_en_files()["model.bin"])
+    assert sha256(folder / "model.bin") == MODEL_BIN_SHA256
+    assert max(calls) == sum(len(data) for data in tiny_en_files().values())
+
+
 def test_a_connection_lost_for_good_keeps_what_arrived(hub, monkeypatch):
     monkeypatch.setattr(hub_fetch, "RETRY_WAIT_S", 0.0)
     hub.cut_after["model.bin"] = 0

@@ -45,6 +45,7 @@ BLOCK = 1 << 20
 RETRIES = 4  # reconnections in a row that bring no new byte before a download gives up
 RETRY_WAIT_S = 1.0  # doubled after each reconnection that brought nothing
 _MAX_HOPS = 5
+UNSIZED_LIMIT = 64 << 20  # a file the hub gives no size for is a small Git file (tokenizer.json: 2 MiB)
 _USER_AGENT = f"Sayline/{__version__} (model download)"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _GIT_SHA1 = re.compile(r"[0-9a-f]{40}")
@@ -169,7 +170,8 @@ def _get(
         end = have + length if length is not None else remote.size
         try:
             with open_private(path, "ab" if have else "wb") as out:
-                have = _copy(response, out, have, progress, lambda: _check_cancel(cancelled, label))
+                limit = remote.size if remote.size is not None else UNSIZED_LIMIT
+                have = _copy(response, out, have, limit, progress, lambda: _check_cancel(cancelled, label))
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
@@ -185,9 +187,14 @@ def _get(
 
 
 def _copy(
-    response: IO[bytes], out: IO[bytes], have: int, progress: Callable[[int], None], check: Callable[[], None]
+    response: IO[bytes], out: IO[bytes], have: int, limit: int, progress: Callable[[int], None],
+    check: Callable[[], None],
 ) -> int:
-    """Append the response to ``out``; a read that fails is a cut to resume, a write that fails is not."""
+    """Append the response to ``out``; a read that fails is a cut to resume, a write that fails is not.
+
+    A server that sends more than the file's size (or, unsized, more than any small file) is
+    stopped there, so no mirror can fill the disk; the checksum then refuses what arrived.
+    """
     while True:
         check()
         try:
@@ -196,9 +203,11 @@ def _copy(
             raise _Cut(_reason(exc)) from exc
         if not block:
             return have
-        out.write(block)
-        have += len(block)
+        out.write(block[: max(0, limit - have)])
+        have = min(have + len(block), limit)
         progress(have)
+        if have >= limit:
+            return have
 
 
 def _check_cancel(cancelled: Cancelled, label: str) -> None:
