@@ -341,7 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default = "gui" if display_available() else "demo"
         args = parser.parse_args([*argv, default])
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a reader that went away shows here, in the handler below, not at exit
+        return code
     except (
         CliError, ModelError, AudioDecodeError, LanguageError, ServerStartError, DiarizationError,
         TranslationError,
@@ -351,6 +353,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nsayline: stopped", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`sayline models list | head -3`): nothing more to tell it, and the
+        # interpreter's own flush at exit must not fail on the closed pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a command ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -219,3 +219,15 @@ def test_a_narrow_output_encoding_prints_question_marks_instead_of_failing(monke
     assert main(["selftest", "--model", "/no/such/модель"]) == 1
     narrow.flush()
     assert "sayline: error: No model called '/no/such/??????'" in raw.getvalue().decode("cp1252")
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(data_dir):
+    """`sayline models list | head -1`: what is left has nowhere to go, and that is no traceback."""
+    listing = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "models", "list"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=os.environ.copy(),
+    )
+    assert listing.stdout is not None
+    listing.stdout.close()  # the reader is gone before a line is written
+    _, err = listing.communicate(timeout=60)
+    assert (listing.returncode, err) == (141, b"")
