@@ -16,7 +16,9 @@ forced to write exactly as many tokens as base wrote on each window (its end-of-
 suppressed, its length capped), and base's tokens are handed on to the rest of
 faster-whisper's path (segments, word alignment), so both do the same work. Base goes
 through the same forced path as a control: if it matches base's real timing, the proxy
-measures what a real small would cost.
+measures what a real small would cost. Building it needs the test venv's torch plus
+transformers, which no extra installs (it would end up in installer builds made from the same
+venv): ``.venv/bin/pip install transformers==5.25.0`` once, and uninstall it before packaging.
 """
 
 from __future__ import annotations
@@ -68,7 +70,12 @@ def build_small_shaped(base: Path, target: Path = SMALL_SHAPED) -> Path:
         return target
     import ctranslate2
     import torch
-    from transformers import WhisperConfig, WhisperForConditionalGeneration
+
+    try:
+        from transformers import WhisperConfig, WhisperForConditionalGeneration
+    except ImportError:
+        sys.exit("bench.calibration: the small-shaped model needs transformers: "
+                 ".venv/bin/pip install transformers==5.25.0 (see this module's docstring)")
 
     source = target.with_name(target.name + "-transformers")
     shutil.rmtree(source, ignore_errors=True)
