@@ -217,13 +217,6 @@ class MainWindow(QMainWindow):
             self.diarization_check.setToolTip(unavailable)
         self.diarization_check.toggled.connect(lambda on: self._option_changed("diarization", on))
         controls.addWidget(self.diarization_check)
-        self.policy_combo = self._combo(policy_labels(), self.settings.policy, "policy")
-        controls.addWidget(buddy_label("Comm&it", self.policy_combo))
-        self.policy_combo.setToolTip("When words become final (each choice's tooltip says how)")
-        for index in range(self.policy_combo.count()):
-            description = policy_description(self.policy_combo.itemData(index))
-            self.policy_combo.setItemData(index, description, Qt.ItemDataRole.ToolTipRole)
-        controls.addWidget(self.policy_combo)
         layout.addLayout(controls)
         layout.addLayout(self._build_translation_row())
         layout.addLayout(self._build_transcript_row())
@@ -391,6 +384,15 @@ class MainWindow(QMainWindow):
         )
         row.addWidget(self.live_translation_check)
         row.addStretch(1)
+        # Here, not on the first row: with it there the window was 1,377 px wide at the least, past
+        # the edge of a 1280 px screen.
+        self.policy_combo = self._combo(policy_labels(), self.settings.policy, "policy")
+        row.addWidget(buddy_label("Comm&it", self.policy_combo))
+        self.policy_combo.setToolTip("When words become final (each choice's tooltip says how)")
+        for index in range(self.policy_combo.count()):
+            description = policy_description(self.policy_combo.itemData(index))
+            self.policy_combo.setItemData(index, description, Qt.ItemDataRole.ToolTipRole)
+        row.addWidget(self.policy_combo)
         self._fill_targets()
         self.target_combo.currentIndexChanged.connect(
             lambda _: self._option_changed("target_language", self.target_combo.currentData())

@@ -165,3 +165,10 @@ def test_speakers_box_works_where_the_speaker_models_are(qtbot, window):
     assert box.isEnabled() and "python -m" not in box.toolTip()
     box.setChecked(True)
     assert window.settings.diarization
+
+
+def test_the_window_fits_a_1280_pixel_screen(make_window):
+    """A small laptop's screen (1280 px, or 1536 at 125 %) shows every control, none cut at the edge."""
+    window = make_window()
+    frame = window.frameGeometry().width() - window.geometry().width()
+    assert window.minimumSizeHint().width() + frame <= 1280 - 80  # room for a dock or a panel beside it
