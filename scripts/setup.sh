@@ -33,6 +33,7 @@ if ((WITH_PACKAGING)); then
         binutils                               # PyInstaller reads binaries with objdump
         xvfb xdotool imagemagick curl          # the frozen app on a virtual screen, clicked, screenshot
         pulseaudio                             # a private sound server as its microphone
+        debootstrap                            # packaging/check_deb.sh: a throwaway Debian root
     )
 fi
 
