@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from app.core import hub_fetch
+from app.core.download_lock import held
 from app.core.model_catalog import find_model
 from app.core.model_download import (
     HUB_ENV,
@@ -105,6 +106,17 @@ def test_a_server_that_sends_past_the_end_of_a_file_is_cut_off_there(hub):
     assert (folder / "model.bin").stat().st_size == len(tiny_en_files()["model.bin"])
     assert sha256(folder / "model.bin") == MODEL_BIN_SHA256
     assert max(calls) == sum(len(data) for data in tiny_en_files().values())
+
+
+def test_a_model_being_downloaded_elsewhere_is_neither_downloaded_again_nor_removed(hub):
+    """Another window or `sayline models download` holds the lock: say so at once, fetch nothing."""
+    with held(models_dir() / ".partial" / "small.lock", "the small model"):
+        with pytest.raises(DownloadError, match="The small model is being downloaded already"):
+            download_model("small")
+        assert hub.requests == []
+        with pytest.raises(DownloadError, match="being downloaded already"):
+            remove_model("small")
+    assert sha256(download_model("small") / "model.bin") == MODEL_BIN_SHA256
 
 
 def test_a_connection_lost_for_good_keeps_what_arrived(hub, monkeypatch):

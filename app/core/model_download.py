@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.bundled_models import bundled_model
+from app.core.download_lock import held
 from app.core.hub_fetch import DownloadCancelled, DownloadError, Remote, describe, fetch, matches
 from app.core.model_catalog import CATALOG, CatalogFile, CatalogModel, find_model
 from app.core.model_errors import ModelError, Progress
@@ -52,6 +53,10 @@ def model_dir(name: str) -> Path:
 
 def _partial_dir(name: str) -> Path:
     return models_dir() / ".partial" / name
+
+
+def _lock_file(name: str) -> Path:
+    return models_dir() / ".partial" / f"{name}.lock"
 
 
 def _complete(folder: Path, model: CatalogModel) -> bool:
@@ -106,29 +111,30 @@ def download_model(
         partial = private_dir(_partial_dir(model.name), top=data_dir())
     except OSError as exc:
         raise DownloadError(f"Could not create a folder in {models_dir()} ({exc.strerror}).") from exc
-    _check_space(model, partial, label)
-    hub = (hub_url or os.environ.get(HUB_ENV) or DEFAULT_HUB).rstrip("/")
-    remotes = [_expected(file, hub, model.repo, label) for file in model.files]
-    total = sum(remote.size or 0 for remote in remotes)
-    report = progress or _ignore
-    stop = cancelled or _never
-    done = 0
-    for file, remote in zip(model.files, remotes, strict=True):
-        path = partial / file.name
+    with held(_lock_file(model.name), label):
+        _check_space(model, partial, label)
+        hub = (hub_url or os.environ.get(HUB_ENV) or DEFAULT_HUB).rstrip("/")
+        remotes = [_expected(file, hub, model.repo, label) for file in model.files]
+        total = sum(remote.size or 0 for remote in remotes)
+        report = progress or _ignore
+        stop = cancelled or _never
+        done = 0
+        for file, remote in zip(model.files, remotes, strict=True):
+            path = partial / file.name
 
-        def file_progress(have: int, before: int = done) -> None:
-            report(before + have, total)
+            def file_progress(have: int, before: int = done) -> None:
+                report(before + have, total)
 
-        fetch(remote, path, label, file_progress, stop)
-        if not matches(path, remote, label, stop):
-            path.unlink()
-            log.warning("%s of %s does not match its checksum; deleted", file.name, label)
-            raise DownloadError(
-                f"The download of {label} was damaged ({file.name} does not match its checksum); "
-                "it was deleted, try again."
-            )
-        done += remote.size or 0
-    _install(partial, target, label)
+            fetch(remote, path, label, file_progress, stop)
+            if not matches(path, remote, label, stop):
+                path.unlink()
+                log.warning("%s of %s does not match its checksum; deleted", file.name, label)
+                raise DownloadError(
+                    f"The download of {label} was damaged ({file.name} does not match its checksum); "
+                    "it was deleted, try again."
+                )
+            done += remote.size or 0
+        _install(partial, target, label)
     log.info("installed %s in %s", label, target)
     return target
 
@@ -142,11 +148,13 @@ def remove_model(name: str) -> None:
     if not folders:
         raise ModelError(f"The {name} model is not downloaded, so there is nothing to remove.")
     try:
-        for folder in folders:
-            doomed = folder.with_name(f".removing-{name}")
-            shutil.rmtree(doomed, ignore_errors=True)
-            folder.rename(doomed)  # first, so a half-deleted folder is never taken for a model
-            shutil.rmtree(doomed)
+        with held(_lock_file(name), f"the {name} model"):  # never under a download's feet
+            for folder in folders:
+                doomed = folder.with_name(f".removing-{name}")
+                shutil.rmtree(doomed, ignore_errors=True)
+                folder.rename(doomed)  # first, so a half-deleted folder is never taken for a model
+                shutil.rmtree(doomed)
+        _lock_file(name).unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not remove %s", name, exc_info=True)
         raise ModelError(f"Could not remove the {name} model ({exc.strerror or exc}); is it in use?") from exc
