@@ -93,7 +93,7 @@ def describe(url: str, label: str) -> Remote:
                 return _remote(location, exc.headers, redirected=True)
             url = urljoin(url, location)  # a relative one: the repository was renamed
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            log.warning("could not reach %s: %s", url, exc)
+            log.info("could not reach %s: %s", url, exc)
             raise DownloadError(
                 f"Could not reach {_host(url)} to download {what} ({_reason(exc)}): check the internet "
                 "connection, then try again."
@@ -175,7 +175,7 @@ def _get(
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
-            log.warning("could not write %s", path, exc_info=True)
+            log.info("could not write %s", path, exc_info=True)
             if exc.errno == errno.ENOSPC:
                 raise DownloadError(
                     f"The disk filled up while downloading {what} into {path.parent}; free some space, "
@@ -254,7 +254,7 @@ def _range_start(content_range: str | None) -> int | None:
 
 def _http_error(code: int, url: str, what: str) -> DownloadError:
     host = _host(url)
-    log.warning("%s answered HTTP %d for %s", host, code, url.split("?")[0])
+    log.info("%s answered HTTP %d for %s", host, code, url.split("?")[0])
     if code == 404:
         return DownloadError(f"{host} has no {what} (HTTP 404 not found); the model may have moved.")
     if code in (401, 403):

@@ -128,7 +128,7 @@ def download_model(
             fetch(remote, path, label, file_progress, stop)
             if not matches(path, remote, label, stop):
                 path.unlink()
-                log.warning("%s of %s does not match its checksum; deleted", file.name, label)
+                log.info("%s of %s does not match its checksum; deleted", file.name, label)
                 raise DownloadError(
                     f"The download of {label} was damaged ({file.name} does not match its checksum); "
                     "it was deleted, try again."
@@ -156,7 +156,7 @@ def remove_model(name: str) -> None:
                 shutil.rmtree(doomed)
         _lock_file(name).unlink(missing_ok=True)
     except OSError as exc:
-        log.warning("could not remove %s", name, exc_info=True)
+        log.info("could not remove %s", name, exc_info=True)
         raise ModelError(f"Could not remove the {name} model ({exc.strerror or exc}); is it in use?") from exc
     log.info("removed the %s model", name)
 
@@ -175,7 +175,7 @@ def _check_space(model: CatalogModel, partial: Path, label: str) -> None:
     needed = max(model.size_bytes - arrived, 0) + DISK_MARGIN
     free = shutil.disk_usage(partial).free
     if free < needed:
-        log.warning("not downloading %s: %d bytes free, %d needed", label, free, needed)
+        log.info("not downloading %s: %d bytes free, %d needed", label, free, needed)
         raise DownloadError(
             f"There is not enough disk space for {label}: it needs {format_size(needed)} free in "
             f"{models_dir()}, and {format_size(free)} is."
@@ -207,6 +207,6 @@ def _install(partial: Path, target: Path, label: str) -> None:
             target.rename(leftover)
         partial.rename(target)
     except OSError as exc:
-        log.warning("could not install %s", label, exc_info=True)
+        log.info("could not install %s", label, exc_info=True)
         raise DownloadError(f"Could not install {label} in {target} ({exc.strerror or exc}).") from exc
     shutil.rmtree(leftover, ignore_errors=True)
