@@ -12,7 +12,7 @@ from typing import Any
 
 from app.console import progress_printer
 from app.core.model_catalog import CATALOG, CatalogModel, find_model
-from app.core.model_download import download_model, installed_models, models_dir, remove_model
+from app.core.model_download import download_model, installed_models, models_dir, partial_bytes, remove_model
 from app.core.models import resolve_model
 from app.core.sizes import format_size
 
@@ -24,7 +24,10 @@ def _speed(model: CatalogModel) -> str:
 def _state(model: CatalogModel, installed: set[str]) -> str:
     if model.bundled:
         return "bundled"
-    return "installed" if model.name in installed else "available"
+    if model.name in installed:
+        return "installed"
+    arrived = partial_bytes(model.name)
+    return f"partly downloaded ({format_size(arrived)})" if arrived else "available"
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def test_ctrl_c_stops_a_download_that_then_resumes(hub, capsys, monkeypatch):
     assert main(["models", "download", "small"]) == 130
     assert "again to resume where it stopped" in capsys.readouterr().err
     assert not model_dir("small").exists()
+    assert main(["models", "list"]) == 0
+    listed = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("small "))
+    assert re.search(r"partly downloaded \(\d\d(\.\d)? MiB\)$", listed)
 
     monkeypatch.setattr(models_cli, "progress_printer", printer)
     hub.requests.clear()

@@ -68,6 +68,15 @@ def installed_models() -> list[str]:
     return [m.name for m in CATALOG if m.bundled or _complete(model_dir(m.name), m)]
 
 
+def partial_bytes(name: str) -> int:
+    """How much of a stopped download is on disk, so the app can say it will resume, not restart."""
+    folder = _partial_dir(name)
+    try:
+        return sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
+    except OSError:  # no partial download (or it is being removed)
+        return 0
+
+
 def downloaded_model(name: str) -> Path | None:
     """The folder of a downloadable catalogue model; None for any other name (bundled, a path).
 

@@ -37,7 +37,13 @@ from PySide6.QtWidgets import (
 from app.core.calibration import Choice, Verdict
 from app.core.calibration_run import CalibrationCancelled, Measurement, calibrate, choose_from, load_last
 from app.core.model_catalog import CATALOG, CatalogModel
-from app.core.model_download import DownloadCancelled, download_model, installed_models, remove_model
+from app.core.model_download import (
+    DownloadCancelled,
+    download_model,
+    installed_models,
+    partial_bytes,
+    remove_model,
+)
 from app.core.model_errors import ModelError
 from app.core.sizes import format_size
 from app.gui.accessibility import describe
@@ -197,14 +203,19 @@ class ModelsDialog(QDialog):
         return self.catalog[rows[0].row()] if rows else None
 
     def state(self, model: CatalogModel, installed: set[str] | None = None) -> str:
-        """bundled, installed, available, or "downloading 42%"; "· in use" for the current model."""
+        """bundled, installed, available (or partly downloaded), or "downloading 42%"; "· in use"
+        for the current model."""
         installed = set(installed_models()) if installed is None else installed
         if model.name in self._fraction:
             text = f"downloading {self._fraction[model.name]:.0%}"
         elif model.bundled:
             text = "bundled"
+        elif model.name in installed:
+            text = "installed"
+        elif arrived := partial_bytes(model.name):
+            text = f"{format_size(arrived)} downloaded"  # Download resumes from there
         else:
-            text = "installed" if model.name in installed else "available"
+            text = "available"
         return f"{text} · in use" if model.name == self.current else text
 
     def refresh(self) -> None:
