@@ -12,10 +12,12 @@ On Windows chmod only toggles the read-only flag and new files inherit the per-u
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,6 +62,25 @@ def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
         except OSError as exc:
             log.warning("could not make %s private: %s", path, exc)
     return stream
+
+
+def replace_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` whole or not at all: a crash or a full disk leaves the old file.
+
+    The text goes to a temp file beside it (mkstemp: 0600, a name no other writer shares), is
+    flushed to disk, then renamed over ``path``. Raises OSError; the temp file never stays behind.
+    """
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
 
 
 def copy_private(source: Path, target: Path) -> None:

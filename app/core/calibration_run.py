@@ -33,7 +33,7 @@ from app.core.engine import EngineConfig, TranscriptionEngine
 from app.core.model_catalog import CATALOG
 from app.core.model_download import installed_models
 from app.paths import data_dir, demo_sample
-from app.private_files import open_private, private_dir
+from app.private_files import private_dir, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +186,7 @@ def save(measurement: Measurement, path: Path | None = None) -> Path:
     """Write the measurement as JSON, whole or not at all (a temp file renamed over the last)."""
     path = path or results_path()
     private_dir(path.parent, top=data_dir())
-    partial = path.with_suffix(".partial")
-    with open_private(partial, "w", encoding="utf-8") as out:
-        json.dump(asdict(measurement), out, indent=1)
-    partial.replace(path)
+    replace_private(path, json.dumps(asdict(measurement), indent=1))
     return path
 
 

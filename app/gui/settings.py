@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import dataclasses
 import inspect
 import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +30,7 @@ from app.core.model_catalog import CATALOG
 from app.core.model_download import installed_models
 from app.core.policy import DEFAULT_POLICY, POLICIES
 from app.core.translation.base import BACKENDS
-from app.private_files import private_dir
+from app.private_files import private_dir, replace_private
 
 APP_NAME = "Sayline"
 FILE_NAME = "settings.json"
@@ -538,15 +536,5 @@ def save_settings(settings: Settings, path: str | os.PathLike[str] | None = None
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": FORMAT_VERSION, **settings.to_dict()}, indent=2, ensure_ascii=False)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    replace_private(path, text + "\n")
     return path

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ import numpy as np
 from app.core.diarization.clusters import HeardVoice
 from app.core.diarization.outputs import EMBEDDING_SIZE, unit_length
 from app.paths import data_dir
-from app.private_files import open_private, private_dir
+from app.private_files import private_dir, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -146,18 +145,13 @@ class ProfileStore:
 
     def _save(self, profiles: list[VoiceProfile]) -> None:
         private_dir(self.path.parent)
-        temporary = self.path.with_name(self.path.name + ".tmp")
         entries = [
             {"name": p.name, "vector": [round(float(x), 6) for x in p.vector], "seconds": round(p.seconds, 1),
              "created": p.created}
             for p in profiles
         ]
         try:
-            with open_private(temporary, "w", encoding="utf-8") as out:
-                json.dump({"version": 1, "voices": entries}, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
+            replace_private(self.path, json.dumps({"version": 1, "voices": entries}))
         except OSError as exc:
             raise ProfileError(f"The remembered voices cannot be saved to {self.path} ({exc}).") from None
         log.info("remembered voices: %d", len(profiles))
