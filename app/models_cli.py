@@ -12,7 +12,7 @@ from typing import Any
 
 from app.console import progress_printer
 from app.core.model_catalog import CATALOG, CatalogModel, find_model
-from app.core.model_download import download_model, installed_models, models_dir, partial_bytes, remove_model
+from app.core.model_download import download_model, install_state, installed_models, models_dir, remove_model
 from app.core.models import resolve_model
 from app.core.sizes import format_size
 
@@ -21,20 +21,11 @@ def _speed(model: CatalogModel) -> str:
     return f"{1 / model.relative_cost:.2g}x"
 
 
-def _state(model: CatalogModel, installed: set[str]) -> str:
-    if model.bundled:
-        return "bundled"
-    if model.name in installed:
-        return "installed"
-    arrived = partial_bytes(model.name)
-    return f"partly downloaded ({format_size(arrived)})" if arrived else "available"
-
-
 def run_list(args: argparse.Namespace) -> int:
     installed = set(installed_models())
     rows = [("name", "size", "languages", "speed", "state")] + [
         (m.name, format_size(m.size_bytes), "English" if m.english_only else "multilingual", _speed(m),
-         _state(m, installed))
+         install_state(m, installed))
         for m in CATALOG
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]

@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,8 +68,18 @@ def installed_models() -> list[str]:
     return [m.name for m in CATALOG if m.bundled or _complete(model_dir(m.name), m)]
 
 
-def partial_bytes(name: str) -> int:
-    """How much of a stopped download is on disk, so the app can say it will resume, not restart."""
+def install_state(model: CatalogModel, installed: Collection[str]) -> str:
+    """"bundled", "installed", "available", or "partly downloaded (29.1 MiB)": the last tells the
+    user that Download resumes rather than starts again. ``installed`` is installed_models()."""
+    if model.bundled:
+        return "bundled"
+    if model.name in installed:
+        return "installed"
+    arrived = _partial_bytes(model.name)
+    return f"partly downloaded ({format_size(arrived)})" if arrived else "available"
+
+
+def _partial_bytes(name: str) -> int:
     folder = _partial_dir(name)
     try:
         return sum(path.stat().st_size for path in folder.iterdir() if path.is_file())

@@ -40,8 +40,8 @@ from app.core.model_catalog import CATALOG, CatalogModel
 from app.core.model_download import (
     DownloadCancelled,
     download_model,
+    install_state,
     installed_models,
-    partial_bytes,
     remove_model,
 )
 from app.core.model_errors import ModelError
@@ -208,14 +208,8 @@ class ModelsDialog(QDialog):
         installed = set(installed_models()) if installed is None else installed
         if model.name in self._fraction:
             text = f"downloading {self._fraction[model.name]:.0%}"
-        elif model.bundled:
-            text = "bundled"
-        elif model.name in installed:
-            text = "installed"
-        elif arrived := partial_bytes(model.name):
-            text = f"{format_size(arrived)} downloaded"  # Download resumes from there
         else:
-            text = "available"
+            text = install_state(model, installed)
         return f"{text} · in use" if model.name == self.current else text
 
     def refresh(self) -> None:
