@@ -313,20 +313,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def tolerate_narrow_encodings() -> None:
-    """Unencodable characters print as "?" instead of raising.
+def make_output_safe() -> None:
+    """Standard output and error that any print can use, whatever started the process.
 
-    Windows writes redirected or piped output in its ANSI code page (cp1252), which has no
-    "…", "→" or "≈"; the first progress line of ``sayline … > log.txt`` would end the run.
+    A windowed build on Windows has no console: sys.stdout/stderr are None, and the first print
+    or progress line would raise, so output goes nowhere instead (the desktop app logs to its
+    file). Windows writes redirected or piped output in its ANSI code page (cp1252), which has
+    no "…", "→" or "≈": what it cannot encode prints as "?" instead of ending the run.
     """
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the app
+        reconfigure = getattr(getattr(sys, name), "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    tolerate_narrow_encodings()
+    make_output_safe()
     # `sayline --selftest` is the form installers and packagers expect; it names the subcommand.
     argv = ["selftest" if arg == "--selftest" else arg for arg in (sys.argv[1:] if argv is None else argv)]
     parser = build_parser()

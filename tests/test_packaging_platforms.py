@@ -64,8 +64,8 @@ def test_the_spec_carries_the_mac_microphone_sentence_and_windows_loopback():
 def test_a_windowed_build_without_stdout_and_stderr_still_runs(tmp_path):
     """A windowed Windows build starts with sys.stdout and sys.stderr set to None.
 
-    Closing descriptors 1 and 2 gives Python the same start here; main.py must hand the CLI
-    writable streams before it runs.
+    Closing descriptors 1 and 2 gives Python the same start here; the entry point (main.py, then
+    app.cli.main) must make writable streams before anything prints.
     """
     probe = tmp_path / "probe.txt"
     code = textwrap.dedent(f"""
