@@ -105,13 +105,15 @@ def test_calibrate_times_the_installed_models_and_says_why(data_dir, monkeypatch
     from app.core import calibration_run
 
     monkeypatch.setattr(calibration_run, "installed_candidates", lambda: [find_model("tiny.en")])
-    assert main(["models", "calibrate", "--language", "en"]) == 0
+    code = main(["models", "calibrate", "--language", "en"])
     captured = capsys.readouterr()
-    assert "Timing tiny.en (1 of 1)…" in captured.err
+    shown = f"stdout:\n{captured.out}\nstderr:\n{captured.err}"  # what the run said, should an assert fail
+    assert code == 0, shown
+    assert "Timing tiny.en (1 of 1)…" in captured.err, shown
     lines = captured.out.strip().splitlines()
     measured = "real time on live-sized buffers here"
-    assert any(line.startswith("tiny.en: ") and measured in line for line in lines)
-    assert any(line.startswith("small: about ") and "estimated from tiny.en" in line for line in lines)
-    assert lines[-1].endswith(".") and "tiny.en" in lines[-1]  # the summary names the pick or the lag
+    assert any(line.startswith("tiny.en: ") and measured in line for line in lines), shown
+    assert any(line.startswith("small: about ") and "estimated from tiny.en" in line for line in lines), shown
+    assert lines[-1].endswith(".") and "tiny.en" in lines[-1], shown  # the summary names the pick or the lag
     saved = calibration_run.load_last()
-    assert saved is not None and [t.model for t in saved.timings] == ["tiny.en"]
+    assert saved is not None and [t.model for t in saved.timings] == ["tiny.en"], (saved, shown)
